@@ -1,0 +1,1 @@
+Console.WriteLine("bench: stages come with the repository core");

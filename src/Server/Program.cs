@@ -1,0 +1,2 @@
+Console.Error.WriteLine("bunkerd: not built yet");
+return 1;
