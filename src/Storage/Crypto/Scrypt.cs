@@ -41,9 +41,9 @@ public static class Scrypt
             for (int i = 0; i < p; i++)
             {
                 Span<byte> bi = b.AsSpan(i * blockBytes, blockBytes);
-                LoadLittleEndian(bi, x);
+                CopyLittleEndian(MemoryMarshal.Cast<byte, uint>(bi), x);
                 RoMix(x, t, v, n, r);
-                StoreLittleEndian(x, bi);
+                CopyLittleEndian(x, MemoryMarshal.Cast<byte, uint>(bi));
             }
             Rfc2898DeriveBytes.Pbkdf2(password, b, output, 1, HashAlgorithmName.SHA256);
         }
@@ -226,21 +226,15 @@ public static class Scrypt
         Unsafe.Add(ref s, 15) = x15 + j15;
     }
 
-    internal static void LoadLittleEndian(ReadOnlySpan<byte> source, Span<uint> destination)
+    /// <summary>
+    /// Copies words between little-endian storage and native order, in either direction (the
+    /// byte swap is its own inverse). Cast the byte side with MemoryMarshal.Cast.
+    /// </summary>
+    internal static void CopyLittleEndian(ReadOnlySpan<uint> source, Span<uint> destination)
     {
-        ReadOnlySpan<uint> words = MemoryMarshal.Cast<byte, uint>(source);
         if (BitConverter.IsLittleEndian)
-            words.CopyTo(destination);
+            source.CopyTo(destination);
         else
-            BinaryPrimitives.ReverseEndianness(words, destination);
-    }
-
-    internal static void StoreLittleEndian(ReadOnlySpan<uint> source, Span<byte> destination)
-    {
-        Span<uint> words = MemoryMarshal.Cast<byte, uint>(destination);
-        if (BitConverter.IsLittleEndian)
-            source.CopyTo(words);
-        else
-            BinaryPrimitives.ReverseEndianness(source, words);
+            BinaryPrimitives.ReverseEndianness(source, destination);
     }
 }
