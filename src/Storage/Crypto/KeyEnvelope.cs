@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Bunker.Storage.Crypto;
 
@@ -68,6 +69,10 @@ public sealed class KeyEnvelope
     {
         if (json.Length > MaxJsonBytes)
             throw Malformed($"it is {json.Length} bytes, more than the {MaxJsonBytes}-byte limit");
+        // JsonDocument leaves string contents unchecked until they are read, and then throws
+        // InvalidOperationException; refuse invalid UTF-8 up front.
+        if (!Utf8.IsValid(json))
+            throw Malformed("it is not valid UTF-8");
         try
         {
             using JsonDocument document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
@@ -97,6 +102,11 @@ public sealed class KeyEnvelope
         catch (JsonException e)
         {
             throw Malformed($"it is not valid JSON ({e.Message})", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A string escape that is not valid Unicode (an unpaired surrogate such as \ud800).
+            throw Malformed($"it holds text that is not valid Unicode ({e.Message})", e);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(MalformedPrefix, StringComparison.Ordinal))
         {

@@ -181,6 +181,26 @@ public sealed class ChunkCipherTests : IDisposable
     }
 
     [Fact]
+    public void Sealing_and_opening_allocate_nothing_once_warm()
+    {
+        var (plaintext, digest) = Chunk(4096);
+        var record = new byte[ChunkCipher.SealedLength(plaintext.Length)];
+        var opened = new byte[plaintext.Length];
+        _cipher.SealChunk(plaintext, digest, record);
+        _cipher.OpenChunk(record, digest, opened);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            _cipher.SealChunk(plaintext, digest, record);
+            _cipher.OpenChunk(record, digest, opened);
+            _cipher.Seal(plaintext, "bunker/pack-table/v1"u8, record);
+            _cipher.Open(record, "bunker/pack-table/v1"u8, opened);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void A_disposed_cipher_refuses_to_work()
     {
         var (plaintext, digest) = Chunk(10);
