@@ -1,0 +1,22 @@
+namespace Bunker.Storage;
+
+/// <summary>
+/// Named points in the write path where a crash is most interesting. Crash tests install a hook
+/// in a child process that stops there and waits to be killed with SIGKILL; production code never
+/// sets it, and an unset hook costs one null check.
+/// </summary>
+public static class FaultPoints
+{
+    /// <summary>A pack is sealed and its intent recorded, but not yet in the store.</summary>
+    public const string PackSealed = "pack-sealed";
+    /// <summary>A pack is durable in the store, but its chunks are not yet indexed.</summary>
+    public const string PackStored = "pack-stored";
+    /// <summary>A snapshot's intent is recorded, but its manifest is not yet in the store.</summary>
+    public const string SnapshotIntent = "snapshot-intent";
+    /// <summary>A snapshot's manifest is durable in the store, but not yet in the catalog.</summary>
+    public const string SnapshotStored = "snapshot-stored";
+
+    public static Action<string>? Hook { get; set; }
+
+    internal static void Hit(string point) => Hook?.Invoke(point);
+}

@@ -1,0 +1,361 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Bunker.Index;
+using Bunker.Storage.Compression;
+using Bunker.Storage.Crypto;
+using Bunker.Storage.Packs;
+using Bunker.Storage.Stores;
+
+namespace Bunker.Storage;
+
+/// <summary>
+/// One repository: its store, its slice of the shared index, and its data key. Puts chunks into
+/// packs (dedup against the index and against chunks still in open packs), seals packs into the
+/// store before indexing them, commits snapshots only when every referenced chunk is durable and
+/// indexed, and can rebuild its index from the store alone. Thread-safe.
+/// </summary>
+public sealed partial class Repository : IAsyncDisposable
+{
+    private readonly IPackStore _store;
+    private readonly BunkerIndex _index;
+    private readonly DataKey _dataKey;
+    private readonly ChunkCipher _cipher;
+    private readonly ChunkCompressor _compressor;
+    private readonly RepositoryOptions _options;
+    private readonly WriterSlot[] _slots;
+
+    // Chunks accepted into open (unsealed or not yet indexed) packs. Bounded by the open packs'
+    // size, never by the repository's: it is what lets concurrent writers store a chunk once.
+    private readonly ConcurrentDictionary<ChunkDigest, byte> _pending = new();
+    private int _nextSlot;
+    // Bumped whenever a pack write fails and its chunks are dropped, so that a commit which may
+    // have counted on one of them refuses rather than trusting a stale "present".
+    private int _lostPackEpoch;
+    private int _disposed;
+
+    private Repository(IPackStore store, BunkerIndex index, RepositoryConfig config, DataKey dataKey, RepositoryOptions options)
+    {
+        _store = store;
+        _index = index;
+        Config = config;
+        _dataKey = dataKey;
+        _options = options;
+        _cipher = new ChunkCipher(dataKey, config.Id);
+        _compressor = new ChunkCompressor(options.CompressionLevel);
+        _slots = new WriterSlot[options.Writers];
+        for (int i = 0; i < _slots.Length; i++)
+            _slots[i] = new WriterSlot(new PackWriter(config.Id, _cipher, options.PackTargetSize));
+    }
+
+    public RepositoryId Id => Config.Id;
+    public RepositoryConfig Config { get; }
+    public IPackStore Store => _store;
+    public BunkerIndex Index => _index;
+    internal ChunkCipher Cipher => _cipher;
+
+    /// <summary>What opening the repository found unfinished from a previous run, and how it settled it.</summary>
+    public RecoveryReport Recovery { get; private set; } = RecoveryReport.Empty;
+
+    /// <summary>Initialises a new repository in an empty store: writes its config with a fresh wrapped data key.</summary>
+    public static async Task<Repository> CreateAsync(IPackStore store, BunkerIndex index, MasterKey masterKey, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RepositoryOptions();
+        options.Validate();
+        if (await store.GetSizeAsync(StoreObjectKind.Config, ObjectNames.ConfigName, cancellationToken).ConfigureAwait(false) is not null)
+            throw new RepositoryStateException($"store '{store.Name}' already holds a repository; open it instead");
+        var id = RepositoryId.New();
+        var (dataKey, envelope) = RepositoryKeys.Create(masterKey, id);
+        var config = new RepositoryConfig(RepositoryConfig.CurrentVersion, id, DateTimeOffset.UtcNow, envelope);
+        await store.PutAsync(StoreObjectKind.Config, ObjectNames.ConfigName, config.ToJson(), cancellationToken).ConfigureAwait(false);
+        return new Repository(store, index, config, dataKey, options);
+    }
+
+    /// <summary>
+    /// Opens an existing repository, unwrapping its data key with the master key, and settles
+    /// whatever a crash left half done (see <see cref="Recovery"/>).
+    /// </summary>
+    public static async Task<Repository> OpenAsync(IPackStore store, BunkerIndex index, MasterKey masterKey, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RepositoryOptions();
+        options.Validate();
+        var config = await ReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
+        var dataKey = RepositoryKeys.Open(masterKey, config.Keys, config.Id);
+        var repository = new Repository(store, index, config, dataKey, options);
+        try
+        {
+            repository.Recovery = await repository.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await repository.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return repository;
+    }
+
+    internal static async Task<RepositoryConfig> ReadConfigAsync(IPackStore store, CancellationToken cancellationToken)
+    {
+        byte[] json;
+        try
+        {
+            json = await store.ReadAllAsync(StoreObjectKind.Config, ObjectNames.ConfigName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreObjectNotFoundException)
+        {
+            throw new RepositoryStateException($"store '{store.Name}' holds no repository (no config object)");
+        }
+        return RepositoryConfig.FromJson(json);
+    }
+
+    /// <summary>
+    /// Stores a chunk from its raw bytes. The digest is recomputed and must match (the caller is
+    /// never trusted). Returns false when the repository already had the chunk. The chunk is
+    /// durable once a later <see cref="FlushAsync"/> or snapshot commit returns.
+    /// </summary>
+    public async ValueTask<bool> PutAsync(ChunkDigest digest, ReadOnlyMemory<byte> raw, CancellationToken cancellationToken = default)
+    {
+        CheckChunkLength(raw.Length);
+        var actual = ChunkDigest.Compute(raw.Span);
+        if (actual != digest)
+            throw new ChunkDigestMismatchException(digest, actual);
+        if (!Reserve(digest))
+            return false;
+
+        byte[] encoded = ArrayPool<byte>.Shared.Rent(_compressor.MaxStoredLength(raw.Length));
+        try
+        {
+            var codec = _compressor.Compress(raw.Span, encoded, out int written);
+            await AppendAsync(digest, encoded.AsMemory(0, written), codec, raw.Length, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch
+        {
+            _pending.TryRemove(digest, out _);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
+        }
+    }
+
+    /// <summary>
+    /// Stores a chunk that the client already encoded (zstd or raw). It is decoded and hashed
+    /// first, so a wrong digest or undecodable data is refused and nothing is stored; the client's
+    /// encoding is then kept as is, which saves compressing it again.
+    /// </summary>
+    public async ValueTask<bool> PutEncodedAsync(ChunkDigest digest, ReadOnlyMemory<byte> encoded, ChunkCodec codec, int rawLength, CancellationToken cancellationToken = default)
+    {
+        CheckChunkLength(rawLength);
+        if (encoded.Length > PackFormat.MaxChunkSize)
+            throw new InvalidDataException($"an encoded chunk may hold at most {PackFormat.MaxChunkSize} bytes, got {encoded.Length}");
+        byte[] raw = ArrayPool<byte>.Shared.Rent(Math.Max(rawLength, 1));
+        try
+        {
+            ChunkCompressor.Decompress(codec, encoded.Span, raw.AsSpan(0, rawLength));
+            var actual = ChunkDigest.Compute(raw.AsSpan(0, rawLength));
+            if (actual != digest)
+                throw new ChunkDigestMismatchException(digest, actual);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+        if (!Reserve(digest))
+            return false;
+        try
+        {
+            await AppendAsync(digest, encoded, codec, rawLength, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch
+        {
+            _pending.TryRemove(digest, out _);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Says which digests the repository holds, counting chunks still in open packs (they become
+    /// durable before any commit that needs them, or that commit is refused).
+    /// </summary>
+    public int Has(ReadOnlySpan<ChunkDigest> digests, Span<bool> present)
+    {
+        if (present.Length < digests.Length)
+            throw new ArgumentException("the result span is shorter than the digest list", nameof(present));
+        _index.Chunks.CountPresent(Id, digests, present);
+        int count = 0;
+        for (int i = 0; i < digests.Length; i++)
+        {
+            if (!present[i] && _pending.ContainsKey(digests[i]))
+                present[i] = true;
+            if (present[i]) count++;
+        }
+        return count;
+    }
+
+    /// <summary>Where an indexed chunk lives, or false when the index has no such chunk.</summary>
+    public bool TryLocate(in ChunkDigest digest, out ChunkLocation location) => _index.Chunks.TryGet(Id, digest, out location);
+
+    /// <summary>Reads a chunk's raw bytes, authenticated and hashed back to its digest.</summary>
+    public async Task<byte[]> GetAsync(ChunkDigest digest, CancellationToken cancellationToken = default)
+    {
+        if (!_index.Chunks.TryGet(Id, digest, out var location))
+        {
+            if (!_pending.ContainsKey(digest))
+                throw new ChunkNotFoundException(Id, digest);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (!_index.Chunks.TryGet(Id, digest, out location))
+                throw new ChunkNotFoundException(Id, digest);
+        }
+        return await PackReader.ReadChunkAsync(_store, digest, location, _cipher, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Seals every open pack into the store and indexes it. After this, every accepted chunk is durable.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        List<Exception>? failures = null;
+        foreach (var slot in _slots)
+        {
+            await slot.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!slot.Writer.IsEmpty)
+                    await SealAndStoreAsync(slot.Writer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                (failures ??= []).Add(e);
+            }
+            finally
+            {
+                slot.Lock.Release();
+            }
+        }
+        if (failures is not null)
+            throw failures.Count == 1 ? failures[0] : new AggregateException("several packs could not be written", failures);
+    }
+
+    private static void CheckChunkLength(int rawLength)
+    {
+        if (rawLength <= 0 || rawLength > PackFormat.MaxChunkSize)
+            throw new InvalidDataException($"a chunk must hold 1 to {PackFormat.MaxChunkSize} bytes, got {rawLength}");
+    }
+
+    /// <summary>Claims a digest for this caller to store; false when it is already stored or being stored.</summary>
+    private bool Reserve(in ChunkDigest digest)
+    {
+        if (_index.Chunks.TryGet(Id, digest, out _))
+            return false;
+        if (!_pending.TryAdd(digest, 0))
+            return false;
+        // Another writer may have indexed it between our look-up and our claim: it indexes before
+        // it un-pends, so looking again after claiming closes that window.
+        if (_index.Chunks.TryGet(Id, digest, out _))
+        {
+            _pending.TryRemove(digest, out _);
+            return false;
+        }
+        return true;
+    }
+
+    private async Task AppendAsync(ChunkDigest digest, ReadOnlyMemory<byte> encoded, ChunkCodec codec, int rawLength, CancellationToken cancellationToken)
+    {
+        var slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var writer = slot.Writer;
+            if (!writer.IsEmpty && !writer.Fits(encoded.Length))
+                await SealAndStoreAsync(writer, cancellationToken).ConfigureAwait(false);
+            writer.Add(digest, encoded.Span, codec, rawLength);
+            if (writer.IsFull)
+                await SealAndStoreAsync(writer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot.Lock.Release();
+        }
+    }
+
+    private async ValueTask<WriterSlot> AcquireSlotAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int start = (int)((uint)Interlocked.Increment(ref _nextSlot) % (uint)_slots.Length);
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var candidate = _slots[(start + i) % _slots.Length];
+            if (candidate.Lock.Wait(0))
+                return candidate;
+        }
+        var slot = _slots[start];
+        await slot.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return slot;
+    }
+
+    /// <summary>
+    /// Seal, record the intent, store durably, then index in one batch that also clears the intent.
+    /// That order is invariant 2: the index never names a pack the store may not have, and a crash
+    /// at any step leaves an intent that the next open settles (see RecoverAsync).
+    /// </summary>
+    private async Task SealAndStoreAsync(PackWriter writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var pack = writer.Seal(DateTimeOffset.UtcNow);
+            byte[] intent = IntentKey(PackIntentPrefix, pack.Id.ToArray());
+            using (var batch = _index.CreateBatch())
+            {
+                batch.PutMeta(intent, []);
+                _index.Write(batch);
+            }
+            FaultPoints.Hit(FaultPoints.PackSealed);
+
+            await _store.PutAsync(StoreObjectKind.Pack, pack.Id.ToString(), pack.Bytes, cancellationToken).ConfigureAwait(false);
+            FaultPoints.Hit(FaultPoints.PackStored);
+
+            long recordBytes = 0;
+            using (var batch = _index.CreateBatch())
+            {
+                foreach (var entry in pack.Entries)
+                {
+                    batch.PutChunk(Id, entry.Digest, entry.ToLocation(pack.Id));
+                    recordBytes += entry.StoredLength;
+                }
+                batch.PutPack(Id, new PackRecord(pack.Id, _store.Name, pack.Bytes.Length, recordBytes, pack.Entries.Count, pack.Created));
+                batch.DeleteMeta(intent);
+                _index.Write(batch);
+            }
+        }
+        catch
+        {
+            Interlocked.Increment(ref _lostPackEpoch);
+            throw;
+        }
+        finally
+        {
+            foreach (var entry in writer.Entries)
+                _pending.TryRemove(entry.Digest, out _);
+            writer.Reset();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        // Chunks in open packs were never promised durable; dropping them is what a crash would do.
+        foreach (var slot in _slots)
+        {
+            await slot.Lock.WaitAsync().ConfigureAwait(false);
+            slot.Writer.Reset();
+        }
+        _cipher.Dispose();
+        _dataKey.Dispose();
+    }
+
+    private sealed class WriterSlot(PackWriter writer)
+    {
+        public PackWriter Writer { get; } = writer;
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+    }
+}

@@ -1,0 +1,156 @@
+using Bunker.Index;
+using Bunker.Storage.Packs;
+using Bunker.Storage.Stores;
+
+namespace Bunker.Storage;
+
+/// <summary>What an open found half done by an earlier run that died, and how it settled each.</summary>
+public sealed record RecoveryReport(
+    int RecoveredPacks, int AbandonedPacks, int RecoveredSnapshots, int AbandonedSnapshots,
+    int TemporaryFiles, long TemporaryBytes, IReadOnlyList<string> Problems)
+{
+    public static readonly RecoveryReport Empty = new(0, 0, 0, 0, 0, 0, []);
+    public bool FoundAnything => this != Empty && (RecoveredPacks | AbandonedPacks | RecoveredSnapshots | AbandonedSnapshots | TemporaryFiles | Problems.Count) != 0;
+}
+
+public sealed partial class Repository
+{
+    // Intents are written (synced) before an object goes to the store and cleared in the same
+    // batch that indexes it, so after a crash they list exactly the objects whose fate is open.
+    private static ReadOnlySpan<byte> PackIntentPrefix => "intent/pack/"u8;
+    private static ReadOnlySpan<byte> SnapshotIntentPrefix => "intent/snapshot/"u8;
+
+    private byte[] IntentKey(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> id)
+    {
+        var key = new byte[prefix.Length + RepositoryId.Size + id.Length];
+        prefix.CopyTo(key);
+        Id.CopyTo(key.AsSpan(prefix.Length));
+        id.CopyTo(key.AsSpan(prefix.Length + RepositoryId.Size));
+        return key;
+    }
+
+    private byte[] IntentScanPrefix(ReadOnlySpan<byte> prefix) => IntentKey(prefix, []);
+
+    /// <summary>
+    /// Settles every open intent: a pack that reached the store is indexed from its own table (its
+    /// chunks are good data a retried backup will want); a pack that did not is forgotten. A
+    /// manifest that reached the store is a committed snapshot and goes into the catalog; one that
+    /// did not was never committed, because its commit never returned.
+    /// </summary>
+    private async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken)
+    {
+        int recoveredPacks = 0, abandonedPacks = 0, recoveredSnapshots = 0, abandonedSnapshots = 0;
+        var problems = new List<string>();
+
+        foreach (var key in CollectKeys(IntentScanPrefix(PackIntentPrefix)))
+        {
+            var packId = new PackId(key.AsSpan(key.Length - PackId.Size));
+            try
+            {
+                var table = await PackReader.ReadTableAsync(_store, packId, _cipher, cancellationToken).ConfigureAwait(false);
+                IndexPack(table, key);
+                recoveredPacks++;
+            }
+            catch (PackMissingException)
+            {
+                DeleteMeta(key);
+                abandonedPacks++;
+            }
+            catch (PackException e)
+            {
+                // The store writes atomically, so this means damage after the fact; keep the object
+                // for an operator and let check report it as an orphan.
+                problems.Add(e.Message);
+                DeleteMeta(key);
+            }
+        }
+
+        foreach (var key in CollectKeys(IntentScanPrefix(SnapshotIntentPrefix)))
+        {
+            var id = new SnapshotId(key.AsSpan(key.Length - SnapshotId.Size));
+            byte[] sealedBytes;
+            try
+            {
+                sealedBytes = await _store.ReadAllAsync(StoreObjectKind.Snapshot, id.ToString(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreObjectNotFoundException)
+            {
+                DeleteMeta(key);
+                abandonedSnapshots++;
+                continue;
+            }
+            try
+            {
+                var record = ToRecord(id, OpenManifest(id, sealedBytes));
+                using var batch = _index.CreateBatch();
+                batch.PutSnapshot(record);
+                batch.DeleteMeta(key);
+                _index.Write(batch);
+                recoveredSnapshots++;
+            }
+            catch (InvalidDataException e)
+            {
+                problems.Add(e.Message);
+                DeleteMeta(key);
+            }
+        }
+
+        var sweep = _store is LocalDiskStore local ? local.LastSweep : default;
+        var report = new RecoveryReport(recoveredPacks, abandonedPacks, recoveredSnapshots, abandonedSnapshots, sweep.Files, sweep.Bytes, problems);
+        return report.FoundAnything ? report : RecoveryReport.Empty;
+    }
+
+    /// <summary>
+    /// Indexes a pack from its table. A chunk the index already maps elsewhere keeps its place (the
+    /// first stored copy wins), so the index never holds two answers and live bytes stay honest.
+    /// </summary>
+    internal void IndexPack(PackTableContents table, byte[]? intentToClear)
+    {
+        using var batch = _index.CreateBatch();
+        long live = 0;
+        foreach (var entry in table.Entries)
+        {
+            if (_index.Chunks.TryGet(Id, entry.Digest, out _))
+                continue;
+            batch.PutChunk(Id, entry.Digest, entry.ToLocation(table.Pack));
+            live += entry.StoredLength;
+        }
+        batch.PutPack(Id, new PackRecord(table.Pack, _store.Name, table.PackSize, live, table.Entries.Count, table.Created));
+        if (intentToClear is not null)
+            batch.DeleteMeta(intentToClear);
+        _index.Write(batch);
+    }
+
+    private List<byte[]> CollectKeys(byte[] prefix)
+    {
+        var keys = new List<byte[]>();
+        foreach (var pair in _index.Meta.ScanPrefix(prefix))
+            keys.Add(pair.Key);
+        return keys;
+    }
+
+    /// <summary>Deletes every meta record under a prefix in bounded batches, never holding the whole set.</summary>
+    private void DeleteMetaPrefix(byte[] prefix)
+    {
+        const int BatchSize = 10_000;
+        while (true)
+        {
+            using var batch = _index.CreateBatch();
+            int count = 0;
+            foreach (var pair in _index.Meta.ScanPrefix(prefix))
+            {
+                batch.DeleteMeta(pair.Key);
+                if (++count == BatchSize) break;
+            }
+            if (count == 0) return;
+            _index.Write(batch, sync: false);
+        }
+    }
+
+    private void DeleteMeta(byte[] key)
+    {
+        using var batch = _index.CreateBatch();
+        batch.DeleteMeta(key);
+        _index.Write(batch);
+    }
+}

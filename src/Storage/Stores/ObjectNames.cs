@@ -1,0 +1,36 @@
+namespace Bunker.Storage.Stores;
+
+/// <summary>
+/// Validates object names before any store turns them into paths or keys. Names come from the
+/// index, from listings and, later, from the network, so a hostile one ("../x", "a/b", "") must
+/// never reach the filesystem.
+/// </summary>
+public static class ObjectNames
+{
+    public const string ConfigName = "config";
+
+    public static void Validate(StoreObjectKind kind, string name)
+    {
+        if (!IsValid(kind, name))
+            throw new ArgumentException($"'{Printable(name)}' is not a valid {kind.ToString().ToLowerInvariant()} object name", nameof(name));
+    }
+
+    public static bool IsValid(StoreObjectKind kind, string name) => kind switch
+    {
+        StoreObjectKind.Config => name == ConfigName,
+        StoreObjectKind.Pack or StoreObjectKind.Snapshot => IsLowerHex64(name),
+        _ => false,
+    };
+
+    private static bool IsLowerHex64(string name)
+    {
+        if (name.Length != 64) return false;
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        }
+        return true;
+    }
+
+    private static string Printable(string name) => name.Length > 80 ? name[..80] + "..." : name;
+}

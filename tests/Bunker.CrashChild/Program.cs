@@ -1,0 +1,55 @@
+// Usage: Bunker.CrashChild ROOT SEED BYTES [FAULT-POINT]
+// Opens (or creates) the repository under ROOT (store/, index/, master.key), backs up BYTES of
+// seeded data as one snapshot, and prints "COMMITTED <id>". With FAULT-POINT it prints
+// "AT <point>" when the write path reaches that point and then waits to be killed.
+using Bunker.Index;
+using Bunker.Storage;
+using Bunker.Storage.Chunking;
+using Bunker.Storage.Crypto;
+using Bunker.Storage.Stores;
+
+string root = args[0];
+ulong seed = ulong.Parse(args[1]);
+int bytes = int.Parse(args[2]);
+string? faultPoint = args.Length > 3 ? args[3] : null;
+
+if (faultPoint is not null)
+{
+    FaultPoints.Hook = point =>
+    {
+        if (point != faultPoint) return;
+        Console.Out.WriteLine($"AT {point}");
+        Console.Out.Flush();
+        Thread.Sleep(Timeout.Infinite);
+    };
+}
+
+var store = LocalDiskStore.Open(Path.Combine(root, "store"));
+using var index = BunkerIndex.Open(new IndexOptions { Path = Path.Combine(root, "index"), BlockCacheBytes = 8 << 20 });
+using var key = MasterKey.FromKeyFile(Path.Combine(root, "master.key"));
+var options = new RepositoryOptions { PackTargetSize = 1 << 20, Writers = 1 };
+await using var repository = File.Exists(Path.Combine(root, "store", "config"))
+    ? await Repository.OpenAsync(store, index, key, options)
+    : await Repository.CreateAsync(store, index, key, options);
+
+var data = new byte[bytes];
+ulong x = seed * 0x9E3779B97F4A7C15UL + 1;
+for (int i = 0; i + 8 <= bytes; i += 8)
+{
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    BitConverter.TryWriteBytes(data.AsSpan(i), x);
+}
+
+var archive = repository.CreateArchive("data");
+using (var chunks = new StreamChunker(new MemoryStream(data), new FastCdcChunker(new FastCdcOptions { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 })))
+{
+    while (await chunks.MoveNextAsync())
+    {
+        var digest = ChunkDigest.Compute(chunks.Current.Span);
+        await repository.PutAsync(digest, chunks.Current);
+        await archive.AddAsync(digest, chunks.Current.Length);
+    }
+}
+var snapshot = await repository.CommitSnapshotAsync(new SnapshotDraft("files", "crash-host", $"seed-{seed}"), [archive]);
+Console.Out.WriteLine($"COMMITTED {snapshot.Id}");
+return 0;

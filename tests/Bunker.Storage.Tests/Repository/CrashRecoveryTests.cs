@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using Bunker.Index;
+using Bunker.Storage.Crypto;
+using Bunker.Storage.Stores;
+
+namespace Bunker.Storage.Tests.Repository;
+
+/// <summary>
+/// Invariant 2 with real crashes: a child process writes a second snapshot and is killed with
+/// SIGKILL at a chosen point of the write path. The repository must open, keep the first snapshot
+/// whole, and account for every byte the dead writer left behind.
+/// </summary>
+public class CrashRecoveryTests
+{
+    private const int FirstBytes = 3 << 20;
+    private const int SecondBytes = 3 << 20;
+
+    public static TheoryData<string> Points => new()
+    {
+        FaultPoints.PackSealed, FaultPoints.PackStored, FaultPoints.SnapshotIntent, FaultPoints.SnapshotStored,
+    };
+
+    [Theory]
+    [MemberData(nameof(Points))]
+    public async Task AKillAtAFaultPointLosesNothingCommittedAndLeavesAccountedGarbage(string point)
+    {
+        var root = NewRoot();
+        try
+        {
+            var first = SnapshotId.Parse(await RunChildAsync(root, 1, FirstBytes, null));
+            await RunChildAsync(root, 2, SecondBytes, point);
+
+            await using (var f = await OpenAsync(root))
+            {
+                var repository = f.Repository;
+                var recovery = repository.Recovery;
+                Assert.Equal(TestData.Random(FirstBytes, 1), await Backups.RestoreAsync(repository, first, "data"));
+                var check = await repository.CheckAsync(readData: true);
+                Assert.True(check.IsHealthy, string.Join("; ", check.Damaged.Concat(check.MissingPacks).Concat(check.MissingChunks)));
+                Assert.Empty(check.OrphanPacks);
+                Assert.Equal(check.PacksInStore, check.PacksIndexed);
+
+                switch (point)
+                {
+                    case FaultPoints.PackSealed:
+                        Assert.Equal(1, recovery.AbandonedPacks);
+                        Assert.Single(repository.ListSnapshots());
+                        break;
+                    case FaultPoints.PackStored:
+                        Assert.Equal(1, recovery.RecoveredPacks);
+                        Assert.Single(repository.ListSnapshots());
+                        Assert.True(check.UnreferencedChunks > 0, "the recovered pack's chunks are garbage until a retry references them");
+                        break;
+                    case FaultPoints.SnapshotIntent:
+                        Assert.Equal(1, recovery.AbandonedSnapshots);
+                        Assert.Single(repository.ListSnapshots());
+                        Assert.True(check.UnreferencedChunks > 0);
+                        break;
+                    case FaultPoints.SnapshotStored:
+                        Assert.Equal(1, recovery.RecoveredSnapshots);
+                        Assert.Equal(2, repository.ListSnapshots().Count());
+                        Assert.Equal(0, check.UnreferencedChunks);
+                        var second = repository.ListSnapshots().Single(s => s.Id != first);
+                        Assert.Equal(TestData.Random(SecondBytes, 2), await Backups.RestoreAsync(repository, second.Id, "data"));
+                        break;
+                }
+                // A second open finds nothing left to settle.
+                await f.ReopenAsync();
+                Assert.False(f.Repository.Recovery.FoundAnything);
+            }
+
+            // The retried backup commits, and afterwards nothing is unaccounted for.
+            await RunChildAsync(root, 2, SecondBytes, null);
+            await using (var f = await OpenAsync(root))
+            {
+                var check = await f.Repository.CheckAsync();
+                Assert.True(check.IsHealthy);
+                Assert.Equal(0, check.UnreferencedChunks);
+                Assert.Empty(check.OrphanPacks);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AKillAtAnArbitraryMomentLeavesARepositoryThatOpensAndChecksClean()
+    {
+        var root = NewRoot();
+        try
+        {
+            var first = SnapshotId.Parse(await RunChildAsync(root, 3, FirstBytes, null));
+            using (var child = StartChild(root, 4, 64 << 20, null))
+            {
+                await Task.Delay(1500);
+                child.Kill();
+                await child.WaitForExitAsync();
+            }
+            await using var f = await OpenAsync(root);
+            Assert.Equal(TestData.Random(FirstBytes, 3), await Backups.RestoreAsync(f.Repository, first, "data"));
+            var check = await f.Repository.CheckAsync(readData: true);
+            Assert.True(check.IsHealthy);
+            Assert.Empty(check.OrphanPacks);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static string NewRoot()
+    {
+        var root = Directory.CreateTempSubdirectory("bunker-crash-").FullName;
+        MasterKey.GenerateKeyFile(Path.Combine(root, "master.key"));
+        return root;
+    }
+
+    private static async Task<RepositoryFixtureHandle> OpenAsync(string root)
+    {
+        var store = LocalDiskStore.Open(Path.Combine(root, "store"));
+        var index = BunkerIndex.Open(new IndexOptions { Path = Path.Combine(root, "index") });
+        using var key = MasterKey.FromKeyFile(Path.Combine(root, "master.key"));
+        var repository = await Bunker.Storage.Repository.OpenAsync(store, index, key);
+        return new RepositoryFixtureHandle(root, store, index, repository);
+    }
+
+    /// <summary>Runs the child to completion (returns the snapshot id) or, with a point, until it stops there, then kills it.</summary>
+    private static async Task<string> RunChildAsync(string root, ulong seed, int bytes, string? point)
+    {
+        using var child = StartChild(root, seed, bytes, point);
+        var stderr = child.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (await child.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (point is null && line.StartsWith("COMMITTED ", StringComparison.Ordinal))
+            {
+                await child.WaitForExitAsync(timeout.Token);
+                Assert.Equal(0, child.ExitCode);
+                return line["COMMITTED ".Length..];
+            }
+            if (point is not null && line == $"AT {point}")
+            {
+                child.Kill(); // SIGKILL: no finalizers, no flushes, exactly like a power cut for the process
+                await child.WaitForExitAsync(timeout.Token);
+                return point;
+            }
+        }
+        await child.WaitForExitAsync(timeout.Token);
+        throw new Xunit.Sdk.XunitException($"the child exited ({child.ExitCode}) without reaching {point ?? "a commit"}: {await stderr}");
+    }
+
+    private static Process StartChild(string root, ulong seed, int bytes, string? point)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Bunker.CrashChild", "bin", configuration, "net10.0", "Bunker.CrashChild.dll"));
+        Assert.True(File.Exists(dll), $"crash child not built at {dll}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, root, seed.ToString(), bytes.ToString() })
+            start.ArgumentList.Add(arg);
+        if (point is not null)
+            start.ArgumentList.Add(point);
+        return Process.Start(start)!;
+    }
+}
+
+/// <summary>An opened repository over an existing root, closed (not deleted) on dispose.</summary>
+internal sealed class RepositoryFixtureHandle(string root, LocalDiskStore store, BunkerIndex index, Bunker.Storage.Repository repository) : IAsyncDisposable
+{
+    public Bunker.Storage.Repository Repository { get; private set; } = repository;
+    private BunkerIndex _index = index;
+
+    public async Task ReopenAsync()
+    {
+        await Repository.DisposeAsync();
+        _index.Dispose();
+        _index = BunkerIndex.Open(new IndexOptions { Path = Path.Combine(root, "index") });
+        using var key = MasterKey.FromKeyFile(Path.Combine(root, "master.key"));
+        Repository = await Bunker.Storage.Repository.OpenAsync(LocalDiskStore.Open(Path.Combine(root, "store")), _index, key);
+        _ = store;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Repository.DisposeAsync();
+        _index.Dispose();
+    }
+}
