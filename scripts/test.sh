@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 dotnet build Repository.sln -c Release -nologo -v quiet
-dotnet test Repository.sln -c Release --no-build -nologo -v quiet --logger "console;verbosity=normal"
+dotnet test Repository.sln -c Release --no-build -nologo -v quiet

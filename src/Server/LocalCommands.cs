@@ -54,7 +54,7 @@ internal static class LocalCommands
             };
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or KeyNotFoundException
-                                   or UnauthorizedAccessException or ArgumentException or BunkerCryptoException or IndexCorruptException)
+                                   or UnauthorizedAccessException or ArgumentException or FormatException or BunkerCryptoException or IndexCorruptException)
         {
             return Fail(e.Message, 1);
         }
@@ -133,18 +133,8 @@ internal static class LocalCommands
 
     private static Task<int> RestoreAsync(string data, string snapshotText, string target) => WithRepositoryAsync(data, async repository =>
     {
-        SnapshotId id;
-        if (snapshotText == "latest")
-        {
-            SnapshotRecord? latest = null;
-            foreach (var s in repository.ListSnapshots()) latest = s;
-            if (latest is null) return Fail("the repository has no snapshots", 1);
-            id = latest.Id;
-        }
-        else
-        {
-            id = SnapshotId.Parse(snapshotText);
-        }
+        if (ResolveSnapshot(repository, snapshotText, out var id) is { } problem)
+            return Fail(problem, 1);
         var manifest = await repository.LoadManifestAsync(id);
         Directory.CreateDirectory(target);
         string root = Path.GetFullPath(target) + Path.DirectorySeparatorChar;
@@ -159,6 +149,31 @@ internal static class LocalCommands
         }
         return 0;
     });
+
+    /// <summary>Accepts "latest", a full id, or a unique prefix of one (as restic does); returns an error or null.</summary>
+    private static string? ResolveSnapshot(Repository repository, string text, out SnapshotId id)
+    {
+        id = default;
+        if (text.Length == 0 || text.Length > 64 || (text != "latest" && !text.All(char.IsAsciiHexDigit)))
+            return $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a snapshot id (hex, or a unique prefix of one) or 'latest'";
+        SnapshotRecord? match = null;
+        int matches = 0;
+        foreach (var snapshot in repository.ListSnapshots())
+        {
+            if (text == "latest" || snapshot.Id.ToString().StartsWith(text, StringComparison.OrdinalIgnoreCase))
+            {
+                matches++;
+                if (text == "latest" && match is not null && snapshot.Time < match.Time) continue;
+                match = snapshot;
+            }
+        }
+        if (match is null)
+            return text == "latest" ? "the repository has no snapshots" : $"no snapshot matches '{text}'";
+        if (matches > 1 && text != "latest")
+            return $"'{text}' matches {matches} snapshots; give more of the id";
+        id = match.Id;
+        return null;
+    }
 
     private static Task<int> ListAsync(Repository repository)
     {
