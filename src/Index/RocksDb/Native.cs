@@ -82,6 +82,7 @@ internal static unsafe class Native
         OptionsHandle options, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, int count,
         nint* names, nint* familyOptions, nint* familyHandles, ref nint errptr);
     [DllImport(Lib)] public static extern void rocksdb_close(nint db);
+    [DllImport(Lib)] public static extern nint rocksdb_property_value_cf(nint db, nint family, [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
     [DllImport(Lib)] public static extern void rocksdb_column_family_handle_destroy(nint family);
 
     // Reads and writes. Database, family and read options arrive as raw pointers: callers hold a

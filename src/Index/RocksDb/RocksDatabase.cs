@@ -118,6 +118,16 @@ internal sealed unsafe class RocksDatabase : IDisposable
         }
     }
 
+    /// <summary>A RocksDB property of a column family (e.g. "rocksdb.estimate-table-readers-mem"), or null if unknown.</summary>
+    public string? GetProperty(ColumnFamilyHandle family, string name)
+    {
+        ThrowIfDisposed();
+        using var db = new HandleLease(_db);
+        using var cf = new HandleLease(family);
+        nint value = Native.rocksdb_property_value_cf(db.Pointer, cf.Pointer, name);
+        return value == 0 ? null : RocksDbException.TakeMessage(value);
+    }
+
     public ColumnFamilyHandle GetColumnFamily(string name)
         => _families.TryGetValue(name, out var family)
             ? family

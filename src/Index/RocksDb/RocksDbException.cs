@@ -18,6 +18,7 @@ public class RocksDbException : IOException
             throw new RocksDbException(TakeMessage(error));
     }
 
+    /// <summary>Copies a malloc()ed C string from RocksDB and frees it.</summary>
     internal static string TakeMessage(nint error)
     {
         try
