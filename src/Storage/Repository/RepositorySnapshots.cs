@@ -42,8 +42,7 @@ public sealed partial class Repository
         var manifest = BuildManifest(draft, refs);
         byte[] plain = manifest.ToByteArray();
         var id = SnapshotId.FromHash(ChunkDigest.Compute(plain));
-        var record = new SnapshotRecord(id, Id, draft.Host, draft.SourceKind, draft.SourceId,
-            DateTimeOffset.UnixEpoch.AddTicks(manifest.TimeUnixNanos / 100), plain);
+        var record = ToRecord(id, plain);
 
         byte[] intent = IntentKey(SnapshotIntentPrefix, id.ToArray());
         using (var batch = _index.CreateBatch())
