@@ -82,6 +82,54 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task DisposingUnderConcurrentReadsOnlyEverSurfacesObjectDisposedException()
+    {
+        _t.Write(b =>
+        {
+            for (int i = 0; i < 2000; i++)
+                b.PutChunk(_repo, Data.Digest(i), Data.Location(i));
+        });
+        var index = _t.Index;
+        var digests = Enumerable.Range(0, 1000).Select(i => Data.Digest(i * 3)).ToArray();
+        using var warmedUp = new CountdownEvent(4);
+        var readers = Enumerable.Range(0, 4).Select(r => Task.Run(() =>
+        {
+            var locations = new ChunkLocation[digests.Length];
+            var found = new bool[digests.Length];
+            long reads = 0;
+            bool signalled = false;
+            try
+            {
+                while (true)
+                {
+                    index.Chunks.MultiGet(_repo, digests, locations, found);
+                    Assert.True(index.Chunks.TryGet(_repo, Data.Digest(r), out _));
+                    foreach (var _ in index.Chunks.Scan(_repo).Take(50))
+                        reads++;
+                    reads++;
+                    if (!signalled)
+                    {
+                        warmedUp.Signal();
+                        signalled = true;
+                    }
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return reads;
+            }
+        })).ToArray();
+
+        // Dispose only once every reader is mid-loop, so the race is real.
+        Assert.True(await Task.Run(() => warmedUp.Wait(TimeSpan.FromSeconds(30))));
+        index.Dispose();
+
+        foreach (var reads in await Task.WhenAll(readers))
+            Assert.True(reads > 0);
+        Assert.Equal(2000, _t.Reopen().Chunks.Count(_repo));
+    }
+
+    [Fact]
     public async Task ABatchAcrossTablesIsVisibleWhollyOrNotAtAll()
     {
         const int batches = 40, chunksPerBatch = 500;
