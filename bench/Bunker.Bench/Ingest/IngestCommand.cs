@@ -43,10 +43,10 @@ internal static class IngestCommand
         return 0;
     }
 
-    private static TimeSpan MedianZstdAlone(SourceTree tree, int iterations)
+    private static ZstdAlone.Timing MedianZstdAlone(SourceTree tree, int iterations)
     {
         ZstdAlone.Measure(tree);
-        var samples = Enumerable.Range(0, iterations).Select(_ => ZstdAlone.Measure(tree)).Order().ToArray();
+        var samples = Enumerable.Range(0, iterations).Select(_ => ZstdAlone.Measure(tree)).OrderBy(t => t.AllChunks).ToArray();
         return samples[samples.Length / 2];
     }
 
@@ -68,21 +68,27 @@ internal static class IngestCommand
 
     private static string Seconds(long ticks) => Units.Seconds(Stopwatch.GetElapsedTime(0, ticks));
 
-    private static void PrintComparison(List<IngestResult> medians, long inputBytes, TimeSpan zstd)
+    private static void PrintComparison(List<IngestResult> medians, long inputBytes, ZstdAlone.Timing zstd)
     {
-        double zstdRate = Units.MegabytesPerSecond(inputBytes, zstd);
-        Console.WriteLine($"\nzstd-3 alone, 1 thread, same chunks (compress calls only): {zstdRate:F1} MB/s ({Units.Seconds(zstd)} s)");
+        // Both yardsticks are expressed per byte of input, like the pipeline's MB/s: the second
+        // charges only the compression the pipeline really has to do (first occurrences).
+        double allRate = Units.MegabytesPerSecond(inputBytes, zstd.AllChunks);
+        double uniqueRate = Units.MegabytesPerSecond(inputBytes, zstd.UniqueChunks);
+        Console.WriteLine($"\nzstd-3 alone, 1 thread, same chunks (compress calls only): {allRate:F1} MB/s ({Units.Seconds(zstd.AllChunks)} s for all {Units.Megabytes(inputBytes)} MB)");
+        Console.WriteLine($"zstd-3 alone on unique chunks only ({Units.Megabytes(zstd.UniqueBytes)} MB): {Units.Seconds(zstd.UniqueChunks)} s = {uniqueRate:F1} MB/s of input");
         var single = medians.FirstOrDefault(r => r.Threads == 1);
         if (single is not null)
         {
-            double share = Units.MegabytesPerSecond(single.InputBytes, single.Elapsed) / zstdRate;
-            string verdict = share >= TargetShareOfZstd
-                ? "meets the target"
-                : $"misses the target by {(TargetShareOfZstd - share) * 100:F1} points";
-            Console.WriteLine($"pipeline 1 thread / zstd alone: {share * 100:F1}% (target >= {TargetShareOfZstd * 100:F0}%: {verdict})");
+            double pipeline = Units.MegabytesPerSecond(single.InputBytes, single.Elapsed);
+            Console.WriteLine($"pipeline 1 thread / zstd alone (all chunks): {Share(pipeline / allRate)}");
+            Console.WriteLine($"pipeline 1 thread / zstd alone (unique chunks, like for like): {Share(pipeline / uniqueRate)}");
         }
         var two = medians.FirstOrDefault(r => r.Threads == 2);
         if (single is not null && two is not null)
             Console.WriteLine($"2 threads / 1 thread: {single.Elapsed / two.Elapsed:F2}x");
     }
+
+    private static string Share(double share) =>
+        $"{share * 100:F1}% (target >= {TargetShareOfZstd * 100:F0}%: " +
+        (share >= TargetShareOfZstd ? "met)" : $"missed by {(TargetShareOfZstd - share) * 100:F1} points)");
 }
