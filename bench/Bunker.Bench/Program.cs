@@ -1,1 +1,37 @@
-Console.WriteLine("bench: stages come with the repository core");
+using Bunker.Bench;
+using Bunker.Bench.IndexLookups;
+using Bunker.Bench.Ingest;
+using Bunker.Bench.Peers;
+using Bunker.Bench.Stages;
+
+const string Usage = """
+    usage: Bunker.Bench <command> [args]
+      stages [--size MiB]               per-stage single-thread throughput on an in-memory sample (default 256)
+      ingest DIR [--threads N]          the whole write path over DIR; default runs 1 and then 2 threads
+      index --chunks N                  fill a fresh index with N entries, then MultiGet lookups/s and RSS
+      peers DIR                         Bunker vs restic vs borg on DIR, first and second (all-dedup) backup
+    """;
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+try
+{
+    var rest = new Arguments(args.Skip(1));
+    return args[0] switch
+    {
+        "stages" => StagesCommand.Run(rest),
+        "ingest" => await IngestCommand.RunAsync(rest),
+        "index" => IndexCommand.Run(rest),
+        "peers" => await PeersCommand.RunAsync(rest),
+        _ => throw new UsageException($"unknown command '{args[0]}'"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}\n\n{Usage}");
+    return 2;
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+
+namespace Bunker.Bench.Peers;
+
+/// <summary>
+/// Runs another backup tool to completion under /usr/bin/time (for its peak RSS), with its output
+/// kept in a log file rather than interleaved with the tables.
+/// </summary>
+internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, string> environment, string logPath)
+{
+    private const string TimeProgram = "/usr/bin/time";
+
+    public sealed record Outcome(TimeSpan Elapsed, long? PeakRssBytes);
+
+    public async Task<Outcome> RunAsync(params string[] arguments)
+    {
+        string rssFile = logPath + ".rss";
+        bool measureRss = File.Exists(TimeProgram);
+        var start = new ProcessStartInfo(measureRss ? TimeProgram : program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (measureRss)
+            foreach (var a in new[] { "-f", "%M", "-o", rssFile, program })
+                start.ArgumentList.Add(a);
+        foreach (var a in arguments)
+            start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+
+        long began = Stopwatch.GetTimestamp();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var elapsed = Stopwatch.GetElapsedTime(began);
+        await File.AppendAllTextAsync(logPath, $"$ {program} {string.Join(' ', arguments)}\n{await stdout}{await stderr}\n");
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}; see {logPath}");
+        return new Outcome(elapsed, measureRss ? ReadKilobytes(rssFile) * 1024 : null);
+    }
+
+    // GNU time's %M is the maximum resident set size in KiB.
+    private static long ReadKilobytes(string path) => long.Parse(File.ReadAllLines(path).Last(l => l.Length > 0).Trim());
+}
