@@ -89,7 +89,7 @@ internal static class MessageFraming
     }
 
     /// <summary>Serializes one framed message into <paramref name="writer"/> (not flushed).</summary>
-    public static void WriteMessage<T>(PipeWriter writer, T message, Marshaller<T> marshaller, int? maxSize)
+    public static void WriteMessage<T>(IBufferWriter<byte> writer, T message, Marshaller<T> marshaller, int? maxSize)
     {
         var context = new FrameSerializationContext(writer, maxSize);
         marshaller.ContextualSerializer(message, context);
@@ -110,7 +110,7 @@ internal static class MessageFraming
         public override ReadOnlySequence<byte> PayloadAsReadOnlySequence() => payload;
     }
 
-    private sealed class FrameSerializationContext(PipeWriter target, int? maxSize) : SerializationContext, IBufferWriter<byte>
+    private sealed class FrameSerializationContext(IBufferWriter<byte> target, int? maxSize) : SerializationContext, IBufferWriter<byte>
     {
         private int _expected = -1;
         private long _written;
