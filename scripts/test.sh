@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The interop tests drive our server with Node's @grpc/grpc-js; install it from the lock file.
+[ -d tests/interop/node_modules ] || (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 dotnet build Repository.sln -c Release -nologo -v quiet
 dotnet test Repository.sln -c Release --no-build -nologo -v quiet
