@@ -116,13 +116,7 @@ internal static class LocalCommands
         {
             var archive = repository.CreateArchive(Path.GetFileName(Path.GetFullPath(path)));
             await using var file = File.OpenRead(path);
-            using var chunks = new StreamChunker(file, chunker, leaveOpen: true);
-            while (await chunks.MoveNextAsync())
-            {
-                var digest = ChunkDigest.Compute(chunks.Current.Span);
-                await repository.PutAsync(digest, chunks.Current);
-                await archive.AddAsync(digest, chunks.Current.Length);
-            }
+            await archive.AppendStreamAsync(file, chunker);
             archives.Add(archive);
         }
         var snapshot = await repository.CommitSnapshotAsync(

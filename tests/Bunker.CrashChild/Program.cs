@@ -41,15 +41,7 @@ for (int i = 0; i + 8 <= bytes; i += 8)
 }
 
 var archive = repository.CreateArchive("data");
-using (var chunks = new StreamChunker(new MemoryStream(data), new FastCdcChunker(new FastCdcOptions { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 })))
-{
-    while (await chunks.MoveNextAsync())
-    {
-        var digest = ChunkDigest.Compute(chunks.Current.Span);
-        await repository.PutAsync(digest, chunks.Current);
-        await archive.AddAsync(digest, chunks.Current.Length);
-    }
-}
+await archive.AppendStreamAsync(new MemoryStream(data), new FastCdcChunker(new FastCdcOptions { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 }));
 var snapshot = await repository.CommitSnapshotAsync(new SnapshotDraft("files", "crash-host", $"seed-{seed}"), [archive]);
 Console.Out.WriteLine($"COMMITTED {snapshot.Id}");
 return 0;

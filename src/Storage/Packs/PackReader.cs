@@ -8,19 +8,7 @@ using Bunker.Storage.Stores;
 namespace Bunker.Storage.Packs;
 
 /// <summary>What a pack's own table says about it.</summary>
-public sealed record PackTableContents(PackId Pack, long PackSize, DateTimeOffset Created, IReadOnlyList<PackEntry> Entries)
-{
-    /// <summary>Bytes taken by chunk records; all of them are live when the pack is new.</summary>
-    public long RecordBytes
-    {
-        get
-        {
-            long sum = 0;
-            foreach (var e in Entries) sum += e.StoredLength;
-            return sum;
-        }
-    }
-}
+public sealed record PackTableContents(PackId Pack, long PackSize, DateTimeOffset Created, IReadOnlyList<PackEntry> Entries);
 
 /// <summary>
 /// Reads packs back. Every failure becomes a <see cref="PackException"/> that names the pack and,
@@ -97,29 +85,36 @@ public static class PackReader
         int encodedLength = record.Length - ChunkCipher.Overhead;
         if (encodedLength < 0)
             throw new PackCorruptException(pack, digest, $"its record has {record.Length} bytes, less than the encryption overhead");
-        byte[] encoded = ArrayPool<byte>.Shared.Rent(Math.Max(encodedLength, 1));
+        // A chunk stored raw decrypts straight into the output; only a compressed one needs scratch.
+        bool direct = location.Codec == ChunkCodec.None && encodedLength == raw.Length;
+        byte[]? scratch = direct ? null : ArrayPool<byte>.Shared.Rent(Math.Max(encodedLength, 1));
         try
         {
+            Span<byte> encoded = direct ? raw : scratch.AsSpan(0, encodedLength);
             try
             {
-                cipher.OpenChunk(record, digest, encoded.AsSpan(0, encodedLength));
+                cipher.OpenChunk(record, digest, encoded);
             }
             catch (BunkerCryptoException e)
             {
                 throw new PackCorruptException(pack, digest, "authentication failed: its stored bytes were altered or damaged, or were written under another key", e);
             }
-            try
+            if (!direct)
             {
-                ChunkCompressor.Decompress(location.Codec, encoded.AsSpan(0, encodedLength), raw);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new PackCorruptException(pack, digest, $"it does not decode: {e.Message}", e);
+                try
+                {
+                    ChunkCompressor.Decompress(location.Codec, encoded, raw);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new PackCorruptException(pack, digest, $"it does not decode: {e.Message}", e);
+                }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(encoded);
+            if (scratch is not null)
+                ArrayPool<byte>.Shared.Return(scratch);
         }
         // Authentication already binds the bytes to the digest; hashing again costs little and
         // catches a bug in any layer above, which is the point of a backup tool.

@@ -1,5 +1,6 @@
 using Bunker.Index;
 using Bunker.Protocol.V1;
+using Bunker.Storage.Chunking;
 using Google.Protobuf;
 
 namespace Bunker.Storage;
@@ -38,8 +39,6 @@ public sealed class ArchiveWriter
     }
 
     public string Name { get; }
-    public ulong Size => _size;
-    public ulong ChunkCount => _count;
     /// <summary>How many appended entries named a chunk the repository does not hold.</summary>
     public long MissingCount => _missingCount;
     /// <summary>The first few missing digests, for the error a commit gives.</summary>
@@ -62,6 +61,22 @@ public sealed class ArchiveWriter
             CheckPending();
         if (_chunkEntries == ArchiveIndexFormat.EntriesPerChunk)
             await WriteIndexChunkAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="stream"/> into chunks, stores each in the repository and appends it:
+    /// the whole of what a source does for one archive when its data is a plain stream.
+    /// </summary>
+    public async Task AppendStreamAsync(Stream stream, IChunkBoundary boundary, CancellationToken cancellationToken = default)
+    {
+        using var chunks = new StreamChunker(stream, boundary, leaveOpen: true);
+        while (await chunks.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var chunk = chunks.Current;
+            var digest = ChunkDigest.Compute(chunk.Span);
+            await _repository.PutAsync(digest, chunk, cancellationToken).ConfigureAwait(false);
+            await AddAsync(digest, chunk.Length, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Finishes the index: checks the last entries and stores the last index chunk.</summary>

@@ -11,7 +11,7 @@ namespace Bunker.Storage;
 /// </summary>
 public sealed record CheckReport
 {
-    public int PacksInStore { get; init; }
+    public int PacksInStore { get; set; }
     public int PacksIndexed { get; init; }
     public long ChunksIndexed { get; init; }
     public int Snapshots { get; init; }
@@ -38,28 +38,21 @@ public sealed partial class Repository
     public async Task<CheckReport> CheckAsync(bool readData = false, CancellationToken cancellationToken = default)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        int inStore = 0;
-        var orphans = new List<string>();
-        long orphanBytes = 0;
-        await foreach (var info in _store.ListAsync(StoreObjectKind.Pack, cancellationToken).ConfigureAwait(false))
-        {
-            inStore++;
-            if (!_index.Packs.TryGet(Id, PackId.Parse(info.Name), out _))
-            {
-                orphans.Add(info.Name);
-                orphanBytes += info.Size;
-            }
-        }
-
         var report = new CheckReport
         {
-            PacksInStore = inStore,
             PacksIndexed = (int)_index.Packs.Count(Id),
             ChunksIndexed = _index.Chunks.Count(Id),
             Snapshots = _index.Snapshots.Count(Id),
-            OrphanBytes = orphanBytes,
         };
-        report.OrphanPacks.AddRange(orphans);
+        await foreach (var info in _store.ListAsync(StoreObjectKind.Pack, cancellationToken).ConfigureAwait(false))
+        {
+            report.PacksInStore++;
+            if (!_index.Packs.TryGet(Id, PackId.Parse(info.Name), out _))
+            {
+                report.OrphanPacks.Add(info.Name);
+                report.OrphanBytes += info.Size;
+            }
+        }
 
         foreach (var pack in _index.Packs.Scan(Id))
         {

@@ -52,8 +52,9 @@ public sealed partial class Repository
             var id = SnapshotId.Parse(info.Name);
             try
             {
-                byte[] sealedBytes = await _store.ReadAllAsync(StoreObjectKind.Snapshot, info.Name, cancellationToken).ConfigureAwait(false);
-                var record = ToRecord(id, OpenManifest(id, sealedBytes));
+                byte[] plain = await ReadManifestObjectAsync(id, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidDataException($"snapshot {id} vanished from the store during the rebuild");
+                var record = ToRecord(id, plain);
                 using var batch = _index.CreateBatch();
                 batch.PutSnapshot(record);
                 _index.Write(batch);

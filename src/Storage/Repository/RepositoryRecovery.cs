@@ -68,20 +68,15 @@ public sealed partial class Repository
         foreach (var key in CollectKeys(IntentScanPrefix(SnapshotIntentPrefix)))
         {
             var id = new SnapshotId(key.AsSpan(key.Length - SnapshotId.Size));
-            byte[] sealedBytes;
             try
             {
-                sealedBytes = await _store.ReadAllAsync(StoreObjectKind.Snapshot, id.ToString(), cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreObjectNotFoundException)
-            {
-                DeleteMeta(key);
-                abandonedSnapshots++;
-                continue;
-            }
-            try
-            {
-                var record = ToRecord(id, OpenManifest(id, sealedBytes));
+                if (await ReadManifestObjectAsync(id, cancellationToken).ConfigureAwait(false) is not { } plain)
+                {
+                    DeleteMeta(key);
+                    abandonedSnapshots++;
+                    continue;
+                }
+                var record = ToRecord(id, plain);
                 using var batch = _index.CreateBatch();
                 batch.PutSnapshot(record);
                 batch.DeleteMeta(key);

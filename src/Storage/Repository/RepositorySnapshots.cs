@@ -76,6 +76,17 @@ public sealed partial class Repository
     {
         if (_index.Snapshots.TryGet(Id, id, out var record))
             return ParseManifest(id, record.Manifest);
+        byte[] plain = await ReadManifestObjectAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new SnapshotNotFoundException(Id, id);
+        return ParseManifest(id, plain);
+    }
+
+    /// <summary>
+    /// Reads a manifest object from the store, authenticated and checked against its name; null
+    /// when the store has none. Damage is an <see cref="InvalidDataException"/> naming the snapshot.
+    /// </summary>
+    internal async Task<byte[]?> ReadManifestObjectAsync(SnapshotId id, CancellationToken cancellationToken)
+    {
         byte[] sealedBytes;
         try
         {
@@ -83,9 +94,9 @@ public sealed partial class Repository
         }
         catch (StoreObjectNotFoundException)
         {
-            throw new SnapshotNotFoundException(Id, id);
+            return null;
         }
-        return ParseManifest(id, OpenManifest(id, sealedBytes));
+        return OpenManifest(id, sealedBytes);
     }
 
     /// <summary>Streams an archive's entries in order, with their offsets, reading one index chunk at a time.</summary>
@@ -154,14 +165,14 @@ public sealed partial class Repository
         return manifest;
     }
 
-    internal byte[] SealManifest(ReadOnlySpan<byte> plain)
+    private byte[] SealManifest(ReadOnlySpan<byte> plain)
     {
         var sealedBytes = new byte[plain.Length + ChunkCipher.Overhead];
         _cipher.Seal(plain, ManifestDomain, sealedBytes);
         return sealedBytes;
     }
 
-    internal byte[] OpenManifest(SnapshotId id, ReadOnlySpan<byte> sealedBytes)
+    private byte[] OpenManifest(SnapshotId id, ReadOnlySpan<byte> sealedBytes)
     {
         if (sealedBytes.Length < ChunkCipher.Overhead)
             throw new InvalidDataException($"snapshot {id}: its manifest object is truncated ({sealedBytes.Length} bytes)");

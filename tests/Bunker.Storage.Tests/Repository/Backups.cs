@@ -11,14 +11,7 @@ public static class Backups
     public static async Task<ArchiveWriter> ArchiveAsync(Bunker.Storage.Repository repository, string name, byte[] data, IChunkBoundary? chunker = null)
     {
         var archive = repository.CreateArchive(name);
-        using var chunks = new StreamChunker(new MemoryStream(data), chunker ?? new FastCdcChunker(SmallChunks));
-        while (await chunks.MoveNextAsync())
-        {
-            var chunk = chunks.Current;
-            var digest = ChunkDigest.Compute(chunk.Span);
-            await repository.PutAsync(digest, chunk);
-            await archive.AddAsync(digest, chunk.Length);
-        }
+        await archive.AppendStreamAsync(new MemoryStream(data), chunker ?? new FastCdcChunker(SmallChunks));
         return archive;
     }
 

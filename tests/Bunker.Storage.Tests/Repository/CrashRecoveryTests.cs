@@ -30,7 +30,7 @@ public class CrashRecoveryTests
             var first = SnapshotId.Parse(await RunChildAsync(root, 1, FirstBytes, null));
             await RunChildAsync(root, 2, SecondBytes, point);
 
-            await using (var f = await OpenAsync(root))
+            await using (var f = await RepositoryFixture.OpenExistingAsync(root))
             {
                 var repository = f.Repository;
                 var recovery = repository.Recovery;
@@ -71,7 +71,7 @@ public class CrashRecoveryTests
 
             // The retried backup commits, and afterwards nothing is unaccounted for.
             await RunChildAsync(root, 2, SecondBytes, null);
-            await using (var f = await OpenAsync(root))
+            await using (var f = await RepositoryFixture.OpenExistingAsync(root))
             {
                 var check = await f.Repository.CheckAsync();
                 Assert.True(check.IsHealthy);
@@ -98,7 +98,7 @@ public class CrashRecoveryTests
                 child.Kill();
                 await child.WaitForExitAsync();
             }
-            await using var f = await OpenAsync(root);
+            await using var f = await RepositoryFixture.OpenExistingAsync(root);
             Assert.Equal(TestData.Random(FirstBytes, 3), await Backups.RestoreAsync(f.Repository, first, "data"));
             var check = await f.Repository.CheckAsync(readData: true);
             Assert.True(check.IsHealthy);
@@ -115,15 +115,6 @@ public class CrashRecoveryTests
         var root = Directory.CreateTempSubdirectory("bunker-crash-").FullName;
         MasterKey.GenerateKeyFile(Path.Combine(root, "master.key"));
         return root;
-    }
-
-    private static async Task<RepositoryFixtureHandle> OpenAsync(string root)
-    {
-        var store = LocalDiskStore.Open(Path.Combine(root, "store"));
-        var index = BunkerIndex.Open(new IndexOptions { Path = Path.Combine(root, "index") });
-        using var key = MasterKey.FromKeyFile(Path.Combine(root, "master.key"));
-        var repository = await Bunker.Storage.Repository.OpenAsync(store, index, key);
-        return new RepositoryFixtureHandle(root, store, index, repository);
     }
 
     /// <summary>Runs the child to completion (returns the snapshot id) or, with a point, until it stops there, then kills it.</summary>
@@ -162,28 +153,5 @@ public class CrashRecoveryTests
         if (point is not null)
             start.ArgumentList.Add(point);
         return Process.Start(start)!;
-    }
-}
-
-/// <summary>An opened repository over an existing root, closed (not deleted) on dispose.</summary>
-internal sealed class RepositoryFixtureHandle(string root, LocalDiskStore store, BunkerIndex index, Bunker.Storage.Repository repository) : IAsyncDisposable
-{
-    public Bunker.Storage.Repository Repository { get; private set; } = repository;
-    private BunkerIndex _index = index;
-
-    public async Task ReopenAsync()
-    {
-        await Repository.DisposeAsync();
-        _index.Dispose();
-        _index = BunkerIndex.Open(new IndexOptions { Path = Path.Combine(root, "index") });
-        using var key = MasterKey.FromKeyFile(Path.Combine(root, "master.key"));
-        Repository = await Bunker.Storage.Repository.OpenAsync(LocalDiskStore.Open(Path.Combine(root, "store")), _index, key);
-        _ = store;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Repository.DisposeAsync();
-        _index.Dispose();
     }
 }

@@ -57,7 +57,7 @@ public class RebuildAndConcurrencyTests
         int storedTotal = (await Task.WhenAll(writers)).Sum();
         await f.Repository.FlushAsync();
 
-        int distinctPut = f.Index.Chunks.Count(f.Repository.Id) is var c ? (int)c : 0;
+        int distinctPut = (int)f.Index.Chunks.Count(f.Repository.Id);
         Assert.Equal(storedTotal, distinctPut);
         Assert.True(distinctPut > 250, "most of the pool should have been drawn");
 

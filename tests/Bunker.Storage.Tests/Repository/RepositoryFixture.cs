@@ -5,16 +5,25 @@ using Bunker.Storage.Stores;
 namespace Bunker.Storage.Tests.Repository;
 
 /// <summary>
-/// A real repository on disk for one test: a LocalDiskStore, a RocksDB index and a master key
-/// file in a private temporary folder that is removed afterwards.
+/// A real repository on disk for one test: a LocalDiskStore (store/), a RocksDB index (index/)
+/// and a master key file (master.key) under one root. A root the fixture made is removed
+/// afterwards; one it was given (a crash child's) is only closed.
 /// </summary>
 public sealed class RepositoryFixture : IAsyncDisposable
 {
+    private readonly bool _ownsRoot;
+
     public RepositoryFixture(RepositoryOptions? options = null)
+        : this(Directory.CreateTempSubdirectory("bunker-repo-").FullName, ownsRoot: true, options)
     {
-        Root = Directory.CreateTempSubdirectory("bunker-repo-").FullName;
-        KeyFile = Path.Combine(Root, "master.key");
         MasterKey.GenerateKeyFile(KeyFile);
+    }
+
+    private RepositoryFixture(string root, bool ownsRoot, RepositoryOptions? options)
+    {
+        Root = root;
+        _ownsRoot = ownsRoot;
+        KeyFile = Path.Combine(Root, "master.key");
         Options = options ?? new RepositoryOptions { PackTargetSize = 1 << 20, Writers = 2 };
     }
 
@@ -33,6 +42,14 @@ public sealed class RepositoryFixture : IAsyncDisposable
         fixture.OpenStoreAndIndex();
         using var key = MasterKey.FromKeyFile(fixture.KeyFile);
         fixture.Repository = await Bunker.Storage.Repository.CreateAsync(fixture.Store, fixture.Index, key, fixture.Options);
+        return fixture;
+    }
+
+    /// <summary>Opens the repository another process left under <paramref name="root"/>, settling what it left half done.</summary>
+    public static async Task<RepositoryFixture> OpenExistingAsync(string root)
+    {
+        var fixture = new RepositoryFixture(root, ownsRoot: false, options: null);
+        await fixture.ReopenAsync();
         return fixture;
     }
 
@@ -63,7 +80,10 @@ public sealed class RepositoryFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CloseAsync();
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        if (_ownsRoot)
+        {
+            try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        }
     }
 }
 
