@@ -31,6 +31,9 @@ public sealed partial class Repository : IAsyncDisposable
     // Bumped whenever a pack write fails and its chunks are dropped, so that a commit which may
     // have counted on one of them refuses rather than trusting a stale "present".
     private int _lostPackEpoch;
+    // Packs taken out of their slot and being sealed, stored and indexed outside any slot lock.
+    // A flush waits for them: their chunks are promised durable as soon as it returns.
+    private readonly HashSet<Task> _sealing = [];
     private int _disposed;
 
     private Repository(IPackStore store, BunkerIndex index, RepositoryConfig config, DataKey dataKey, RepositoryOptions options)
@@ -44,7 +47,7 @@ public sealed partial class Repository : IAsyncDisposable
         _compressor = new ChunkCompressor(options.CompressionLevel);
         _slots = new WriterSlot[options.Writers];
         for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new WriterSlot(new PackWriter(config.Id, _cipher, options.PackTargetSize));
+            _slots[i] = new WriterSlot(NewWriter());
     }
 
     public RepositoryId Id => Config.Id;
@@ -214,26 +217,36 @@ public sealed partial class Repository : IAsyncDisposable
     /// <summary>Seals every open pack into the store and indexes it. After this, every accepted chunk is durable.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        List<Exception>? failures = null;
         foreach (var slot in _slots)
         {
             await slot.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 if (!slot.Writer.IsEmpty)
-                    await SealAndStoreAsync(slot.Writer, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                (failures ??= []).Add(e);
+                    _ = StartSealing(slot);
             }
             finally
             {
                 slot.Lock.Release();
             }
         }
-        if (failures is not null)
+        Task[] sealing;
+        lock (_sealing)
+            sealing = [.. _sealing];
+        try
+        {
+            await Task.WhenAll(sealing).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            var failures = new List<Exception>();
+            foreach (var task in sealing)
+            {
+                if (task.Exception is { } e)
+                    failures.AddRange(e.InnerExceptions);
+            }
             throw failures.Count == 1 ? failures[0] : new AggregateException("several packs could not be written", failures);
+        }
     }
 
     private static void CheckChunkLength(int rawLength)
@@ -261,20 +274,60 @@ public sealed partial class Repository : IAsyncDisposable
 
     private async Task AppendAsync(ChunkDigest digest, ReadOnlyMemory<byte> encoded, ChunkCodec codec, int rawLength, CancellationToken cancellationToken)
     {
+        Task? overflowed = null, filled = null;
         var slot = await AcquireSlotAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var writer = slot.Writer;
-            if (!writer.IsEmpty && !writer.Fits(encoded.Length))
-                await SealAndStoreAsync(writer, cancellationToken).ConfigureAwait(false);
-            writer.Add(digest, encoded.Span, codec, rawLength);
-            if (writer.IsFull)
-                await SealAndStoreAsync(writer, cancellationToken).ConfigureAwait(false);
+            if (!slot.Writer.IsEmpty && !slot.Writer.Fits(encoded.Length))
+                overflowed = StartSealing(slot);
+            slot.Writer.Add(digest, encoded.Span, codec, rawLength);
+            if (slot.Writer.IsFull)
+                filled = StartSealing(slot);
         }
         finally
         {
             slot.Lock.Release();
         }
+        // The caller that filled a pack waits for it outside the slot lock: other puts keep using
+        // the slot meanwhile, and the wait is the back-pressure that bounds packs in flight.
+        if (overflowed is not null)
+            await overflowed.ConfigureAwait(false);
+        if (filled is not null)
+            await filled.ConfigureAwait(false);
+    }
+
+    private PackWriter NewWriter() => new(Id, _cipher, _options.PackTargetSize);
+
+    /// <summary>
+    /// Takes the slot's pack out (under the slot lock, which the caller holds), gives the slot a
+    /// fresh writer, and seals the old pack in the background; registered before the lock is
+    /// released, so no flush can miss it.
+    /// </summary>
+    private Task StartSealing(WriterSlot slot)
+    {
+        var writer = slot.Writer;
+        slot.Writer = NewWriter();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_sealing)
+            _sealing.Add(done.Task);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await SealAndStoreAsync(writer, CancellationToken.None).ConfigureAwait(false);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+            finally
+            {
+                lock (_sealing)
+                    _sealing.Remove(done.Task);
+            }
+        });
+        return done.Task;
     }
 
     private async ValueTask<WriterSlot> AcquireSlotAsync(CancellationToken cancellationToken)
@@ -349,13 +402,25 @@ public sealed partial class Repository : IAsyncDisposable
             await slot.Lock.WaitAsync().ConfigureAwait(false);
             slot.Writer.Reset();
         }
+        // Packs already handed to the store finish (or fail) before the cipher and key go away.
+        Task[] sealing;
+        lock (_sealing)
+            sealing = [.. _sealing];
+        try
+        {
+            await Task.WhenAll(sealing).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Their callers saw the failure; a closing repository has nobody else to tell.
+        }
         _cipher.Dispose();
         _dataKey.Dispose();
     }
 
     private sealed class WriterSlot(PackWriter writer)
     {
-        public PackWriter Writer { get; } = writer;
+        public PackWriter Writer { get; set; } = writer;
         public SemaphoreSlim Lock { get; } = new(1, 1);
     }
 }
