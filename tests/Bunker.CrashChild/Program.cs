@@ -7,6 +7,7 @@ using Bunker.Storage;
 using Bunker.Storage.Chunking;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Stores;
+using Bunker.Storage.Tests;
 
 string root = args[0];
 ulong seed = ulong.Parse(args[1]);
@@ -32,13 +33,7 @@ await using var repository = File.Exists(Path.Combine(root, "store", "config"))
     ? await Repository.OpenAsync(store, index, key, options)
     : await Repository.CreateAsync(store, index, key, options);
 
-var data = new byte[bytes];
-ulong x = seed * 0x9E3779B97F4A7C15UL + 1;
-for (int i = 0; i + 8 <= bytes; i += 8)
-{
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-    BitConverter.TryWriteBytes(data.AsSpan(i), x);
-}
+var data = TestData.Random(bytes, seed);
 
 var archive = repository.CreateArchive("data");
 await archive.AppendStreamAsync(new MemoryStream(data), new FastCdcChunker(new FastCdcOptions { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 }));

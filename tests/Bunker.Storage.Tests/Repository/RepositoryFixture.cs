@@ -86,36 +86,3 @@ public sealed class RepositoryFixture : IAsyncDisposable
         }
     }
 }
-
-/// <summary>Deterministic test data: a seeded xorshift stream, so failures reproduce exactly.</summary>
-public static class TestData
-{
-    public static byte[] Random(int length, ulong seed)
-    {
-        var data = new byte[length];
-        ulong x = seed * 0x9E3779B97F4A7C15UL + 1;
-        for (int i = 0; i < length; i += 8)
-        {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-            for (int j = 0; j < 8 && i + j < length; j++)
-                data[i + j] = (byte)(x >> (j * 8));
-        }
-        return data;
-    }
-
-    /// <summary>Text-like data that compresses well.</summary>
-    public static byte[] Text(int length, ulong seed)
-    {
-        var words = new[] { "backup ", "restore ", "chunk ", "pack ", "index ", "snapshot ", "verify ", "tenant " };
-        var noise = Random(length, seed);
-        var data = new byte[length];
-        int at = 0, n = 0;
-        while (at < length)
-        {
-            var word = words[noise[n++ % noise.Length] % words.Length];
-            for (int i = 0; i < word.Length && at < length; i++)
-                data[at++] = (byte)word[i];
-        }
-        return data;
-    }
-}
