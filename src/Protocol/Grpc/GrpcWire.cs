@@ -15,6 +15,38 @@ internal static class GrpcWire
     public const string AcceptEncodingHeader = "grpc-accept-encoding";
     public const string IdentityEncoding = "identity";
 
+    /// <summary>CancelAfter takes at most uint.MaxValue - 1 ms; longer deadlines get no timer.</summary>
+    public static readonly TimeSpan MaxTimer = TimeSpan.FromDays(24);
+    public static readonly Status DeadlineStatus = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+
+    /// <summary>A token that fires when either does; allocates a linked source only when <paramref name="token"/> adds something.</summary>
+    public static CancellationTokenSource? Link(CancellationToken token, CancellationToken callToken, out CancellationToken linked)
+    {
+        if (!token.CanBeCanceled || token == callToken)
+        {
+            linked = callToken;
+            return null;
+        }
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(token, callToken);
+        linked = cts.Token;
+        return cts;
+    }
+
+    /// <summary>Application metadata from wire headers: protocol headers skipped, unusable entries dropped.</summary>
+    public static Metadata ToMetadata<TValues>(IEnumerable<KeyValuePair<string, TValues>> headers) where TValues : IEnumerable<string?>
+    {
+        var metadata = new Metadata();
+        foreach (var (name, values) in headers)
+        {
+            if (IsReservedHeader(name)) continue;
+            foreach (var value in values)
+            {
+                if (value is not null && ToEntry(name, value) is { } entry) metadata.Add(entry);
+            }
+        }
+        return metadata;
+    }
+
     /// <summary>Headers that belong to the protocol, never to the application's metadata.</summary>
     public static bool IsReservedHeader(string name) =>
         name.StartsWith(':') ||

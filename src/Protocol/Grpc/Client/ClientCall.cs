@@ -12,9 +12,6 @@ namespace Bunker.Protocol.Grpc;
 /// </summary>
 internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>, IDisposable
 {
-    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(24);
-    private static readonly Status DeadlineStatus = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
-
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
     private readonly CallOptions _options;
@@ -31,6 +28,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     private Task<HttpResponseMessage?> _responseTask = Task.FromResult<HttpResponseMessage?>(null);
     private HttpResponseMessage? _response;
     private PipeReader? _responseReader;
+    private string? _responseEncoding;
 
     private ClientCall(GrpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
     {
@@ -61,7 +59,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             timeout = utc - DateTime.UtcNow;
             if (timeout <= TimeSpan.Zero)
             {
-                Finish(DeadlineStatus, Metadata.Empty);
+                Finish(GrpcWire.DeadlineStatus, Metadata.Empty);
                 return;
             }
         }
@@ -103,7 +101,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             if (!GrpcWire.IsReservedHeader(entry.Key)) headers.TryAddWithoutValidation(entry.Key, GrpcWire.ToWireValue(entry));
         }
 
-        if (timeout is { } span && span < MaxTimer) _deadlineCts.CancelAfter(span);
+        if (timeout is { } span && span < GrpcWire.MaxTimer) _deadlineCts.CancelAfter(span);
         _callCts.Token.Register(() => Finish(CancellationStatus(), Metadata.Empty));
         _responseTask = ReceiveHeadersAsync(message);
     }
@@ -121,7 +119,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             return null;
         }
         _response = response;
-        var headers = ToMetadata(response.Headers);
+        var headers = GrpcWire.ToMetadata(response.Headers.NonValidated);
         var hasStatus = response.Headers.Contains(GrpcWire.StatusHeader);
         if (response.StatusCode != HttpStatusCode.OK)
         {
@@ -152,22 +150,22 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         var response = await _responseTask.ConfigureAwait(false);
         if (response is not null && _status is null)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callCts.Token);
+            using var linked = GrpcWire.Link(cancellationToken, _callCts.Token, out var token);
             try
             {
                 if (_responseReader is null)
                 {
-                    var stream = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+                    var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
                     _responseReader = PipeReader.Create(stream);
+                    _responseEncoding = response.Headers.TryGetValues(GrpcWire.EncodingHeader, out var values) ? values.FirstOrDefault() : null;
                 }
-                var encoding = response.Headers.TryGetValues(GrpcWire.EncodingHeader, out var values) ? values.FirstOrDefault() : null;
                 var (hasMessage, message) = await MessageFraming.ReadMessageAsync(_responseReader, _method.ResponseMarshaller,
-                    _channel.Options.MaxReceiveMessageSize, encoding, "response", linked.Token).ConfigureAwait(false);
+                    _channel.Options.MaxReceiveMessageSize, _responseEncoding, "response", token).ConfigureAwait(false);
                 if (hasMessage) return (true, message);
                 var trailers = response.TrailingHeaders;
                 Finish(trailers.Contains(GrpcWire.StatusHeader)
                     ? ParseStatus(trailers)
-                    : new Status(StatusCode.Unknown, "No grpc-status found on response."), ToMetadata(trailers));
+                    : new Status(StatusCode.Unknown, "No grpc-status found on response."), GrpcWire.ToMetadata(trailers.NonValidated));
             }
             catch (RpcException e)
             {
@@ -212,16 +210,15 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     public async Task WriteAsync(TRequest message, CancellationToken cancellationToken)
     {
         var content = _requestContent ?? throw new InvalidOperationException("This call has no request stream.");
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callCts.Token);
-        await _writeLock.WaitAsync(linked.Token).ConfigureAwait(false);
+        using var linked = GrpcWire.Link(cancellationToken, _callCts.Token, out var token);
+        await _writeLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
             if (_requestCompleted) throw new InvalidOperationException("The request stream is already complete.");
             ThrowIfFinished();
-            var stream = await content.GetStreamAsync(linked.Token).ConfigureAwait(false);
-            _requestWriter ??= PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+            _requestWriter ??= PipeWriter.Create(await content.GetStreamAsync(token).ConfigureAwait(false), new StreamPipeWriterOptions(leaveOpen: true));
             MessageFraming.WriteMessage(_requestWriter, message, _method.RequestMarshaller, _channel.Options.MaxSendMessageSize);
-            await _requestWriter.FlushAsync(linked.Token).ConfigureAwait(false);
+            await _requestWriter.FlushAsync(token).ConfigureAwait(false);
         }
         catch (RpcException e)
         {
@@ -249,7 +246,6 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         {
             if (_requestCompleted) return;
             _requestCompleted = true;
-            if (_requestWriter is not null && _status is null) await _requestWriter.FlushAsync().ConfigureAwait(false);
             content.Complete();
         }
         catch (Exception e) when (e is not RpcException)
@@ -307,7 +303,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     }
 
     private Status CancellationStatus() => _deadlineCts.IsCancellationRequested
-        ? DeadlineStatus
+        ? GrpcWire.DeadlineStatus
         : new Status(StatusCode.Cancelled, "Call canceled by the client.");
 
     private Status StatusFromException(Exception e, string what)
@@ -343,20 +339,6 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             return new Status(StatusCode.Unknown, $"Invalid grpc-status '{raw}'. {message}".TrimEnd());
         }
         return new Status(Enum.IsDefined((StatusCode)code) ? (StatusCode)code : StatusCode.Unknown, message);
-    }
-
-    private static Metadata ToMetadata(HttpHeaders headers)
-    {
-        var metadata = new Metadata();
-        foreach (var (name, values) in headers.NonValidated)
-        {
-            if (GrpcWire.IsReservedHeader(name)) continue;
-            foreach (var value in values)
-            {
-                if (GrpcWire.ToEntry(name, value) is { } entry) metadata.Add(entry);
-            }
-        }
-        return metadata;
     }
 
     public void Dispose()

@@ -28,27 +28,22 @@ public sealed class HealthService : IBindableService
     private readonly Dictionary<string, ServingStatus> _statuses = new(StringComparer.Ordinal) { [""] = ServingStatus.Serving };
     private readonly Dictionary<string, List<Action<ServingStatus>>> _watchers = new(StringComparer.Ordinal);
 
-    public void SetStatus(string service, ServingStatus status)
+    public void SetStatus(string service, ServingStatus status) => Update(service, status);
+
+    public void ClearStatus(string service) => Update(service, null);
+
+    /// <summary>Records a service's status (null: forget it) and tells its watchers, outside the lock.</summary>
+    private void Update(string service, ServingStatus? status)
     {
         ArgumentNullException.ThrowIfNull(service);
         Action<ServingStatus>[] watchers;
         lock (_lock)
         {
-            _statuses[service] = status;
+            if (status is { } known) _statuses[service] = known;
+            else _statuses.Remove(service);
             watchers = _watchers.TryGetValue(service, out var list) ? [.. list] : [];
         }
-        foreach (var watcher in watchers) watcher(status);
-    }
-
-    public void ClearStatus(string service)
-    {
-        Action<ServingStatus>[] watchers;
-        lock (_lock)
-        {
-            _statuses.Remove(service);
-            watchers = _watchers.TryGetValue(service, out var list) ? [.. list] : [];
-        }
-        foreach (var watcher in watchers) watcher(ServingStatus.ServiceUnknown);
+        foreach (var watcher in watchers) watcher(status ?? ServingStatus.ServiceUnknown);
     }
 
     public void BindService(ServiceBinder binder)
@@ -92,7 +87,13 @@ public sealed class HealthService : IBindableService
         }
         finally
         {
-            lock (_lock) _watchers[request.Service].Remove(watcher);
+            lock (_lock)
+            {
+                // Drop emptied lists, or watching made-up service names would grow the map forever.
+                var list = _watchers[request.Service];
+                list.Remove(watcher);
+                if (list.Count == 0) _watchers.Remove(request.Service);
+            }
         }
     }
 }

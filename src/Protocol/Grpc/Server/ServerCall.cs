@@ -13,15 +13,11 @@ namespace Bunker.Protocol.Grpc;
 /// </summary>
 internal sealed class ServerCall : IDisposable
 {
-    // CancelAfter takes at most uint.MaxValue - 1 milliseconds; longer deadlines only set ServerCallContext.Deadline.
-    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(24);
-
     private readonly GrpcServerOptions _options;
     private readonly CancellationTokenSource? _deadlineCts;
     private readonly CancellationTokenSource _callCts;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string? _requestEncoding;
-    private bool _responseStarted;
     private bool _finished;
 
     public ServerCall(HttpContext httpContext, GrpcServerOptions options, string method)
@@ -33,7 +29,7 @@ internal sealed class ServerCall : IDisposable
         {
             var now = DateTime.UtcNow;
             deadline = timeout < DateTime.MaxValue - now ? now + timeout : DateTime.MaxValue;
-            if (timeout < MaxTimer)
+            if (timeout < GrpcWire.MaxTimer)
             {
                 _deadlineCts = new CancellationTokenSource();
                 _deadlineCts.CancelAfter(timeout);
@@ -44,7 +40,7 @@ internal sealed class ServerCall : IDisposable
             : CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, _deadlineCts.Token);
         _requestEncoding = httpContext.Request.Headers[GrpcWire.EncodingHeader].FirstOrDefault();
         Peer = FormatPeer(httpContext.Connection.RemoteIpAddress, httpContext.Connection.RemotePort);
-        Context = new ServerCallContext(this, method, ReadRequestHeaders(httpContext.Request.Headers), deadline, _callCts.Token);
+        Context = new ServerCallContext(this, method, GrpcWire.ToMetadata(httpContext.Request.Headers), deadline, _callCts.Token);
 
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -83,7 +79,6 @@ internal sealed class ServerCall : IDisposable
             if (_finished) throw new InvalidOperationException("The call is already complete; no more messages can be written.");
             var writer = HttpContext.Response.BodyWriter;
             MessageFraming.WriteMessage(writer, message, marshaller, _options.MaxSendMessageSize);
-            _responseStarted = true;
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -97,9 +92,8 @@ internal sealed class ServerCall : IDisposable
         await _writeLock.WaitAsync(Context.CancellationToken).ConfigureAwait(false);
         try
         {
-            if (_responseStarted || _finished) throw new InvalidOperationException("Response headers can only be sent once, before any message.");
+            if (HttpContext.Response.HasStarted || _finished) throw new InvalidOperationException("Response headers can only be sent once, before any message.");
             AppendMetadata(HttpContext.Response.Headers, headers);
-            _responseStarted = true;
             await HttpContext.Response.BodyWriter.FlushAsync(Context.CancellationToken).ConfigureAwait(false);
         }
         finally
@@ -117,7 +111,7 @@ internal sealed class ServerCall : IDisposable
             if (_finished) return;
             _finished = true;
             var response = HttpContext.Response;
-            if (!_responseStarted && !response.HasStarted)
+            if (!response.HasStarted)
             {
                 WriteStatus(response.Headers, status, Context.ResponseTrailers);
                 return;
@@ -141,7 +135,7 @@ internal sealed class ServerCall : IDisposable
         WriteStatus(response.Headers, status, Metadata.Empty);
     }
 
-    private static void WriteStatus(IHeaderDictionary target, Status status, Metadata trailers)
+    internal static void WriteStatus(IHeaderDictionary target, Status status, Metadata trailers)
     {
         AppendMetadata(target, trailers);
         target[GrpcWire.StatusHeader] = ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -155,20 +149,6 @@ internal sealed class ServerCall : IDisposable
             if (GrpcWire.IsReservedHeader(entry.Key)) continue;
             target.Append(entry.Key, GrpcWire.ToWireValue(entry));
         }
-    }
-
-    private static Metadata ReadRequestHeaders(IHeaderDictionary headers)
-    {
-        var metadata = new Metadata();
-        foreach (var (name, values) in headers)
-        {
-            if (GrpcWire.IsReservedHeader(name)) continue;
-            foreach (var value in (StringValues)values)
-            {
-                if (value is not null && GrpcWire.ToEntry(name, value) is { } entry) metadata.Add(entry);
-            }
-        }
-        return metadata;
     }
 
     private static string FormatPeer(IPAddress? address, int port) => address switch

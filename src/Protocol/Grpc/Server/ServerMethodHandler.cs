@@ -18,15 +18,13 @@ internal abstract class ServerMethodHandler
         if (!GrpcWire.IsGrpcContentType(httpContext.Request.ContentType))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            response.Headers[GrpcWire.StatusHeader] = ((int)StatusCode.Internal).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            response.Headers[GrpcWire.MessageHeader] = GrpcWire.PercentEncode($"Content-Type '{httpContext.Request.ContentType}' is not supported.");
+            ServerCall.WriteStatus(response.Headers, new Status(StatusCode.Internal, $"Content-Type '{httpContext.Request.ContentType}' is not supported."), Metadata.Empty);
             return true;
         }
         if (!HttpProtocol.IsHttp2(httpContext.Request.Protocol) && !HttpProtocol.IsHttp3(httpContext.Request.Protocol))
         {
             response.StatusCode = StatusCodes.Status426UpgradeRequired;
-            response.Headers[GrpcWire.StatusHeader] = ((int)StatusCode.Internal).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            response.Headers[GrpcWire.MessageHeader] = GrpcWire.PercentEncode("gRPC requires HTTP/2.");
+            ServerCall.WriteStatus(response.Headers, new Status(StatusCode.Internal, "gRPC requires HTTP/2."), Metadata.Empty);
             return true;
         }
         return false;
@@ -48,11 +46,11 @@ internal sealed class ServerMethodHandler<TRequest, TResponse>(Method<TRequest, 
         {
             foreach (var hook in options.PreCallHooks) await hook(call.Context).ConfigureAwait(false);
             await invoke(call).ConfigureAwait(false);
-            status = call.DeadlineExceeded ? DeadlineStatus : call.Context.Status;
+            status = call.DeadlineExceeded ? GrpcWire.DeadlineStatus : call.Context.Status;
         }
         catch (Exception) when (call.DeadlineExceeded)
         {
-            status = DeadlineStatus;
+            status = GrpcWire.DeadlineStatus;
         }
         catch (RpcException e)
         {
@@ -82,6 +80,4 @@ internal sealed class ServerMethodHandler<TRequest, TResponse>(Method<TRequest, 
             logger.LogDebug(e, "gRPC call {Method}: the client left before the status was sent.", method.FullName);
         }
     }
-
-    private static readonly Status DeadlineStatus = new(StatusCode.DeadlineExceeded, "Deadline Exceeded");
 }

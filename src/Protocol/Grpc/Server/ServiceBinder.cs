@@ -86,8 +86,8 @@ public sealed class ServiceBinder
         public async Task<bool> MoveNext(CancellationToken cancellationToken)
         {
             if (_ended) return false;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Context.CancellationToken);
-            var (hasMessage, message) = await call.ReadMessageAsync(marshaller, linked.Token).ConfigureAwait(false);
+            using var linked = GrpcWire.Link(cancellationToken, call.Context.CancellationToken, out var token);
+            var (hasMessage, message) = await call.ReadMessageAsync(marshaller, token).ConfigureAwait(false);
             if (!hasMessage)
             {
                 _ended = true;
@@ -105,8 +105,8 @@ public sealed class ServiceBinder
 
         public async Task WriteAsync(T message, CancellationToken cancellationToken)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Context.CancellationToken);
-            await call.WriteMessageAsync(message, marshaller, linked.Token).ConfigureAwait(false);
+            using var linked = GrpcWire.Link(cancellationToken, call.Context.CancellationToken, out var token);
+            await call.WriteMessageAsync(message, marshaller, token).ConfigureAwait(false);
         }
     }
 }
