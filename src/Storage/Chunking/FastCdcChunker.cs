@@ -44,14 +44,11 @@ public sealed class FastCdcChunker : IChunkBoundary
         _minSize = options.MinSize;
         _averageSize = options.AverageSize;
         MaxSize = options.MaxSize;
-        Options = options;
 
         int bits = BitOperations.Log2((uint)options.AverageSize);
         _maskStrict = HighBits(bits + NormalizationLevel);
         _maskLoose = HighBits(bits - NormalizationLevel);
     }
-
-    public FastCdcOptions Options { get; }
 
     public int MaxSize { get; }
 

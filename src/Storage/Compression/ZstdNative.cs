@@ -24,8 +24,6 @@ internal static unsafe partial class ZstdNative
     [LibraryImport(Library, EntryPoint = "ZSTD_versionNumber")]
     public static partial uint VersionNumber();
 
-    [LibraryImport(Library, EntryPoint = "ZSTD_compressBound")]
-    public static partial nuint CompressBound(nuint srcSize);
 
     [LibraryImport(Library, EntryPoint = "ZSTD_isError")]
     public static partial uint IsError(nuint code);

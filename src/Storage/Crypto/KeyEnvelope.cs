@@ -92,7 +92,14 @@ public sealed class KeyEnvelope
                 isScrypt ? Integer(kdfFields, "n") : 0,
                 isScrypt ? Integer(kdfFields, "r") : 0,
                 isScrypt ? Integer(kdfFields, "p") : 0);
-            kdf.Validate(enforceFloor: false);
+            try
+            {
+                kdf.Validate(enforceFloor: false);
+            }
+            catch (InvalidDataException e)
+            {
+                throw Malformed(e.Message, e);
+            }
 
             byte[] wrapped = Bytes(root, "wrappedKey");
             if (wrapped.Length != WrappedKeySize)
@@ -107,10 +114,6 @@ public sealed class KeyEnvelope
         {
             // A string escape that is not valid Unicode (an unpaired surrogate such as \ud800).
             throw Malformed($"it holds text that is not valid Unicode ({e.Message})", e);
-        }
-        catch (InvalidDataException e) when (!e.Message.StartsWith(MalformedPrefix, StringComparison.Ordinal))
-        {
-            throw Malformed(e.Message, e);
         }
     }
 

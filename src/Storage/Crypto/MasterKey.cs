@@ -115,11 +115,7 @@ public sealed class MasterKey : IDisposable
         try
         {
             RandomNumberGenerator.Fill(key);
-            for (int i = 0; i < KeySize; i++)
-            {
-                text[2 * i] = (byte)"0123456789abcdef"[key[i] >> 4];
-                text[2 * i + 1] = (byte)"0123456789abcdef"[key[i] & 0xF];
-            }
+            Convert.TryToHexStringLower(key, text.AsSpan(0, KeySize * 2), out _);
             text[^1] = (byte)'\n';
 
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
@@ -175,7 +171,7 @@ public sealed class MasterKey : IDisposable
         }
 
         ReadOnlySpan<byte> text = content.TrimEnd(" \t\r\n"u8);
-        if (text.Length == KeySize * 2 && TryDecodeHex(text, key))
+        if (text.Length == KeySize * 2 && Convert.FromHexString(text, key, out _, out _) == OperationStatus.Done)
             return key;
         if (text.Length == 44 &&
             Base64.DecodeFromUtf8(text, key, out int consumed, out int written) == OperationStatus.Done &&
@@ -198,26 +194,6 @@ public sealed class MasterKey : IDisposable
         }
         return true;
     }
-
-    private static bool TryDecodeHex(ReadOnlySpan<byte> hex, Span<byte> destination)
-    {
-        for (int i = 0; i < destination.Length; i++)
-        {
-            int high = HexValue(hex[2 * i]), low = HexValue(hex[2 * i + 1]);
-            if ((high | low) < 0)
-                return false;
-            destination[i] = (byte)(high << 4 | low);
-        }
-        return true;
-    }
-
-    private static int HexValue(byte c) => c switch
-    {
-        >= (byte)'0' and <= (byte)'9' => c - '0',
-        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-        _ => -1,
-    };
 }
 
 /// <summary>A key file is readable or writable by group or others, and is refused as ssh refuses such keys.</summary>

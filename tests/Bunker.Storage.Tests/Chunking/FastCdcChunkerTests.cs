@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Bunker.Storage.Chunking;
 using Xunit.Abstractions;
@@ -151,22 +150,6 @@ public class FastCdcChunkerTests(ITestOutputHelper output)
         Assert.Equal(data.Length, lengths.Sum());
         Assert.All(lengths.Take(lengths.Count - 1), l => Assert.InRange(l, Medium.MinSize + 1, Medium.MaxSize));
         output.WriteLine($"{data.Length} bytes of runtime files: {lengths.Count} chunks, mean {lengths.Average():F0}");
-    }
-
-    [Theory]
-    [MemberData(nameof(OptionSets))]
-    public void Throughput_IsReported(string optionSet)
-    {
-        byte[] data = Random64MiB.Value;
-        var chunker = new FastCdcChunker(Options(optionSet));
-        TestData.Cut(chunker, data.AsSpan(0, 16 * 1024 * 1024)); // warm up the JIT
-        var clock = Stopwatch.StartNew();
-        int chunks = TestData.Cut(chunker, data).Count;
-        clock.Stop();
-
-        // Only reported: speed depends on the machine and the build (Debug disables JIT
-        // optimizations). The bytes below MinSize of each chunk are skipped, not hashed.
-        output.WriteLine($"FastCDC ({optionSet}): {data.Length / clock.Elapsed.TotalSeconds / 1e6:F0} MB/s, {chunks} chunks");
     }
 
     private static List<(string Digest, int Length)> Digests(IChunkBoundary chunker, byte[] data)

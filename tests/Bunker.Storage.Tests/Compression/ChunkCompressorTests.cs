@@ -83,7 +83,6 @@ public class ChunkCompressorTests(ITestOutputHelper output)
     {
         byte[] raw = TestData.Text(1000, 1);
         Assert.Throws<ArgumentException>(() => Compressor.Compress(raw, new byte[999], out _));
-        Assert.True(Compressor.MaxStoredLength(1 << 20) <= (int)ZstdNative.CompressBound(1 << 20));
     }
 
     [Fact]
