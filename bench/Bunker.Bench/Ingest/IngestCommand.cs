@@ -45,9 +45,10 @@ internal static class IngestCommand
 
     private static ZstdAlone.Timing MedianZstdAlone(SourceTree tree, int iterations)
     {
-        ZstdAlone.Measure(tree);
-        var samples = Enumerable.Range(0, iterations).Select(_ => ZstdAlone.Measure(tree)).OrderBy(t => t.AllChunks).ToArray();
-        return samples[samples.Length / 2];
+        for (int i = 0; i < Sampler.DefaultWarmups; i++)
+            ZstdAlone.Measure(tree);
+        var samples = Enumerable.Range(0, iterations).Select(_ => ZstdAlone.Measure(tree)).ToList();
+        return Sampler.MedianBy(samples, t => t.AllChunks);
     }
 
     internal static void PrintRuns(IEnumerable<IngestResult> results)

@@ -34,7 +34,7 @@ internal sealed class ResticContender(string logPath) : Contender("restic (zstd 
     public override async Task InitAsync(string repository) => await Tool(repository).RunAsync("-r", Repo(repository), "init");
 
     public override async Task<long?> BackupAsync(string repository, SourceTree tree, int run) =>
-        (await Tool(repository).RunAsync("-r", Repo(repository), "backup", "--host", "bench", tree.Root)).PeakRssBytes;
+        await Tool(repository).RunAsync("-r", Repo(repository), "backup", "--host", "bench", tree.Root);
 
     private static string Repo(string workDir) => Path.Combine(workDir, "repo");
 
@@ -52,7 +52,7 @@ internal sealed class BorgContender(string compression, string logPath) : Conten
         await Tool(repository).RunAsync("init", "-e", "repokey-blake2", Repo(repository));
 
     public override async Task<long?> BackupAsync(string repository, SourceTree tree, int run) =>
-        (await Tool(repository).RunAsync("create", "--compression", compression, $"{Repo(repository)}::run{run}", tree.Root)).PeakRssBytes;
+        await Tool(repository).RunAsync("create", "--compression", compression, $"{Repo(repository)}::run{run}", tree.Root);
 
     private static string Repo(string workDir) => Path.Combine(workDir, "repo");
 

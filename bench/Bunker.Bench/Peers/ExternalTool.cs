@@ -10,9 +10,8 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
 {
     private const string TimeProgram = "/usr/bin/time";
 
-    public sealed record Outcome(TimeSpan Elapsed, long? PeakRssBytes);
-
-    public async Task<Outcome> RunAsync(params string[] arguments)
+    /// <summary>Runs the tool; returns its peak RSS in bytes when /usr/bin/time is there to measure it. Callers time it themselves.</summary>
+    public async Task<long?> RunAsync(params string[] arguments)
     {
         string rssFile = logPath + ".rss";
         bool measureRss = File.Exists(TimeProgram);
@@ -29,16 +28,14 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
 
-        long began = Stopwatch.GetTimestamp();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        var elapsed = Stopwatch.GetElapsedTime(began);
         await File.AppendAllTextAsync(logPath, $"$ {program} {string.Join(' ', arguments)}\n{await stdout}{await stderr}\n");
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}; see {logPath}");
-        return new Outcome(elapsed, measureRss ? ReadKilobytes(rssFile) * 1024 : null);
+        return measureRss ? ReadKilobytes(rssFile) * 1024 : null;
     }
 
     // GNU time's %M is the maximum resident set size in KiB.

@@ -20,7 +20,6 @@ internal sealed class SourceTree
             throw new DirectoryNotFoundException($"no directory {root}");
         var files = new DirectoryInfo(root)
             .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
-            .Where(f => f.LinkTarget is null)
             .OrderBy(f => f.FullName, StringComparer.Ordinal)
             .ToArray();
         return new SourceTree(Path.GetFullPath(root), files);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Bunker.Index;
+using Bunker.Storage.Chunking;
 
 namespace Bunker.Bench.Workloads;
 
@@ -13,9 +14,10 @@ internal static class SyntheticDigests
     public static ChunkDigest Get(long number)
     {
         Span<byte> bytes = stackalloc byte[ChunkDigest.Size];
-        ulong state = (ulong)number * 0x9E3779B97F4A7C15UL;
+        // SplitMix64 has good avalanche, so consecutive numbers give uniformly random-looking digests.
+        var random = new SplitMix64((ulong)number * 0x9E3779B97F4A7C15UL);
         for (int i = 0; i < ChunkDigest.Size; i += sizeof(ulong))
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes[i..], Mix(ref state));
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes[i..], random.Next());
         return new ChunkDigest(bytes);
     }
 
@@ -23,12 +25,4 @@ internal static class SyntheticDigests
     public static ChunkLocation Location(long number) =>
         new(PackId.FromHash(Get(~number)), (uint)(number % 32_000_000), 700_000, 1_000_000, ChunkCodec.Zstd);
 
-    // SplitMix64's output step: a bijection with good avalanche, so digests look uniformly random.
-    private static ulong Mix(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }
