@@ -162,11 +162,13 @@ public sealed class LifecycleTests : IDisposable
 
         for (int b = 0; b < batches; b++)
         {
+            // The pack goes first in the batch and the reader looks for it first: a writer that
+            // applied entries one by one would show the pack before its chunks.
             _t.Write(batch =>
             {
+                batch.PutPack(_repo, new PackRecord(Data.Pack(b), "local", 1, 1, chunksPerBatch, DateTimeOffset.UtcNow));
                 for (int i = 0; i < chunksPerBatch; i++)
                     batch.PutChunk(_repo, Data.Digest(b * chunksPerBatch + i), Data.Location(i));
-                batch.PutPack(_repo, new PackRecord(Data.Pack(b), "local", 1, 1, chunksPerBatch, DateTimeOffset.UtcNow));
             });
         }
         Volatile.Write(ref done, 1);

@@ -115,11 +115,9 @@ internal sealed class DatabaseHandle(nint db) : RocksHandle(db)
 }
 
 /// <summary>A column family; it holds a reference on its database, which it must not outlive.</summary>
-internal sealed class ColumnFamilyHandle(nint family, string name, DatabaseHandle db)
+internal sealed class ColumnFamilyHandle(nint family, DatabaseHandle db)
     : RocksHandle(family, AddRefs(db))
 {
-    public string Name { get; } = name;
-
     protected override void Destroy(nint native) => Native.rocksdb_column_family_handle_destroy(native);
 }
 

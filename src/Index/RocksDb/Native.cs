@@ -62,7 +62,6 @@ internal static unsafe class Native
     [DllImport(Lib)] public static extern nint rocksdb_cache_create_lru(nuint capacity);
     [DllImport(Lib)] public static extern void rocksdb_cache_destroy(nint cache);
     [DllImport(Lib)] public static extern nuint rocksdb_cache_get_usage(CacheHandle cache);
-    [DllImport(Lib)] public static extern nuint rocksdb_cache_get_pinned_usage(CacheHandle cache);
     [DllImport(Lib)] public static extern nint rocksdb_filterpolicy_create_bloom_full(double bitsPerKey);
     [DllImport(Lib)] public static extern void rocksdb_filterpolicy_destroy(nint policy);
 

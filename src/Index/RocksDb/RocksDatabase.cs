@@ -65,7 +65,7 @@ internal sealed unsafe class RocksDatabase : IDisposable
             var dbHandle = new DatabaseHandle(db);
             var families = new Dictionary<string, ColumnFamilyHandle>(count, StringComparer.Ordinal);
             for (int i = 0; i < count; i++)
-                families[columnFamilies[i]] = new ColumnFamilyHandle(familyHandles[i], columnFamilies[i], dbHandle);
+                families[columnFamilies[i]] = new ColumnFamilyHandle(familyHandles[i], dbHandle);
             return new RocksDatabase(dbHandle, families, cache);
         }
         catch
@@ -209,7 +209,11 @@ internal sealed unsafe class RocksDatabase : IDisposable
             for (int i = 0; i < n; i++)
             {
                 if (errors[i] != 0)
-                    throw new RocksDbException(Marshal.PtrToStringUTF8(errors[i]) ?? "unknown RocksDB error");
+                {
+                    nint error = errors[i];
+                    errors[i] = 0; // ThrowIfError frees it; the finally below must not free it again
+                    RocksDbException.ThrowIfError(error);
+                }
             }
             for (int i = 0; i < n; i++)
             {

@@ -5,10 +5,12 @@ internal sealed record RocksDbSettings
 {
     public bool CreateIfMissing { get; init; } = true;
     public bool CreateMissingColumnFamilies { get; init; } = true;
-    public int MaxOpenFiles { get; init; } = 256;
-    public long WriteBufferBytes { get; init; } = 16L << 20;
+    // The sizes come from IndexOptions, which holds their defaults; they are required here so the
+    // two can never disagree.
+    public required int MaxOpenFiles { get; init; }
+    public required long WriteBufferBytes { get; init; }
     public int MaxWriteBufferNumber { get; init; } = 2;
     public int MaxBackgroundJobs { get; init; } = Math.Max(2, Environment.ProcessorCount);
-    public long BlockCacheBytes { get; init; } = 64L << 20;
-    public double BloomBitsPerKey { get; init; } = 10;
+    public required long BlockCacheBytes { get; init; }
+    public required double BloomBitsPerKey { get; init; }
 }

@@ -43,8 +43,6 @@ internal ref struct ValueReader(ReadOnlySpan<byte> source)
 
     public string String() => Text(checked((int)Math.Min(VarUInt(), int.MaxValue)));
 
-    public string String16() => Text(BinaryPrimitives.ReadUInt16BigEndian(Take(2)));
-
     /// <summary>Reads the leading format version byte and rejects any other than <paramref name="expected"/>.</summary>
     public void Version(byte expected)
     {
