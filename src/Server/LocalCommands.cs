@@ -3,25 +3,29 @@ using Bunker.Storage;
 using Bunker.Storage.Chunking;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Stores;
+using Bunker.Server.Hosting;
+using Bunker.Server.Tenancy;
 
 namespace Bunker.Server;
 
 /// <summary>
 /// The operator commands that work on a data directory directly. Layout of DIR:
 /// <c>master.key</c> (0600, unless BUNKER_MASTER_KEY_FILE or BUNKER_PASSPHRASE is given),
-/// <c>index/</c> (RocksDB, a rebuildable cache) and <c>repos/default/</c> (the local pack store).
+/// <c>index/</c> (RocksDB: the rebuildable cache plus the registry of tenants, repositories and
+/// tokens) and <c>repos/TENANT/REPO/</c> (each repository's local pack store). They need the
+/// daemon stopped: the index admits one process at a time.
 /// </summary>
 internal static class LocalCommands
 {
     private const string Usage = """
-        usage: bunkerd [--data DIR] COMMAND
-          init                          create DIR with a master key, an index and a repository
+        usage: bunkerd [--data DIR] [--repo TENANT/REPO] COMMAND
+          init                          create DIR (master key, index) and the repository, registered for the daemon
           backup-file PATH...           store each file as one archive of a new snapshot; prints its id
           restore-file SNAPSHOT DIR     write every archive of SNAPSHOT ('latest' works) into DIR
           snapshots                     list snapshots
           check [--read-data]           compare store and index; with --read-data decrypt and hash every chunk
           rebuild-index                 drop the index and rebuild it from the store alone
-        DIR defaults to ./bunker-data. Exit codes: 0 ok, 1 failed, 2 bad usage, 3 check found damage.
+        DIR defaults to ./bunker-data, the repository to local/default. Exit codes: 0 ok, 1 failed, 2 bad usage, 3 check found damage.
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -35,6 +39,17 @@ internal static class LocalCommands
             data = rest[at + 1];
             rest.RemoveRange(at, 2);
         }
+        string repo = "local/default";
+        at = rest.IndexOf("--repo");
+        if (at >= 0)
+        {
+            if (at + 1 >= rest.Count) return Fail("--repo needs TENANT/REPO", 2);
+            repo = rest[at + 1];
+            rest.RemoveRange(at, 2);
+        }
+        if (repo.Split('/') is not [var tenantName, var repoName] || !Names.IsValid(tenantName) || !Names.IsValid(repoName) || tenantName == Names.SystemTenant)
+            return Fail($"--repo '{repo}' is not TENANT/REPO with valid names", 2);
+        var target = new Target(data, tenantName, repoName);
         if (rest.Count == 0 || rest[0] is "-h" or "--help")
         {
             Console.WriteLine(Usage);
@@ -44,11 +59,11 @@ internal static class LocalCommands
         {
             return rest[0] switch
             {
-                "init" => await InitAsync(data),
-                "backup-file" when rest.Count > 1 => await BackupAsync(data, rest.GetRange(1, rest.Count - 1)),
-                "restore-file" when rest.Count == 3 => await RestoreAsync(data, rest[1], rest[2]),
-                "snapshots" => await WithRepositoryAsync(data, ListAsync),
-                "check" => await WithRepositoryAsync(data, r => CheckAsync(r, rest.Contains("--read-data"))),
+                "init" => await InitAsync(target),
+                "backup-file" when rest.Count > 1 => await BackupAsync(target, rest.GetRange(1, rest.Count - 1)),
+                "restore-file" when rest.Count == 3 => await RestoreAsync(target, rest[1], rest[2]),
+                "snapshots" => await WithRepositoryAsync(target, ListAsync),
+                "check" => await WithRepositoryAsync(target, r => CheckAsync(r, rest.Contains("--read-data"))),
                 "rebuild-index" => await RebuildAsync(data),
                 _ => Fail($"unknown command or wrong arguments: {string.Join(' ', rest)}\n{Usage}", 2),
             };
@@ -66,40 +81,41 @@ internal static class LocalCommands
         return code;
     }
 
-    private static string KeyPath(string data) => Path.Combine(data, "master.key");
-
-    private static MasterKey LoadMasterKey(string data)
+    private sealed record Target(string Data, string Tenant, string Repository)
     {
-        if (Environment.GetEnvironmentVariable("BUNKER_PASSPHRASE") is { Length: > 0 } passphrase)
-            return MasterKey.FromPassphrase(passphrase);
-        return MasterKey.FromKeyFile(Environment.GetEnvironmentVariable("BUNKER_MASTER_KEY_FILE") ?? KeyPath(data));
+        public string StorePath => RepositoryHost.StorePath(Data, Tenant, Repository);
+        public override string ToString() => $"{Tenant}/{Repository}";
     }
 
-    private static async Task<int> InitAsync(string data)
+    private static MasterKey LoadMasterKey(string data) =>
+        DataDirectory.LoadOrCreateMasterKey(data, Environment.GetEnvironmentVariable, Console.WriteLine);
+
+    private static BunkerIndex OpenIndex(string data) => BunkerIndex.Open(new IndexOptions { Path = DataDirectory.IndexPath(data) });
+
+    private static async Task<int> InitAsync(Target target)
     {
-        Directory.CreateDirectory(data);
-        if (Environment.GetEnvironmentVariable("BUNKER_PASSPHRASE") is null && Environment.GetEnvironmentVariable("BUNKER_MASTER_KEY_FILE") is null
-            && !File.Exists(KeyPath(data)))
-        {
-            MasterKey.GenerateKeyFile(KeyPath(data));
-            Console.WriteLine($"generated master key {Path.GetFullPath(KeyPath(data))} (0600): keep a copy off this machine; without it the backups cannot be read");
-        }
-        var store = LocalDiskStore.Open(Path.Combine(data, "repos", "default"));
-        using var index = OpenIndex(data);
-        using var key = LoadMasterKey(data);
-        await using var repository = await Repository.CreateAsync(store, index, key);
-        Console.WriteLine($"initialised repository {repository.Id} in {Path.GetFullPath(data)}");
+        Directory.CreateDirectory(target.Data);
+        using var key = LoadMasterKey(target.Data);
+        using var index = OpenIndex(target.Data);
+        var registry = new Registry(index);
+        registry.Bootstrap(generateToken: false, _ => { });
+        if (!registry.TryGetTenant(target.Tenant, out _))
+            registry.CreateTenant(target.Tenant);
+        if (registry.TryGetRepository(target.Tenant, target.Repository, out _))
+            return Fail($"repository {target} already exists in {Path.GetFullPath(target.Data)}", 1);
+        await using var repository = await Repository.CreateAsync(LocalDiskStore.Open(target.StorePath), index, key);
+        registry.AddRepository(target.Tenant, target.Repository, repository.Id);
+        Console.WriteLine($"initialised repository {target} ({repository.Id}) in {Path.GetFullPath(target.Data)}");
         return 0;
     }
 
-    private static BunkerIndex OpenIndex(string data) => BunkerIndex.Open(new IndexOptions { Path = Path.Combine(data, "index") });
-
-    private static async Task<int> WithRepositoryAsync(string data, Func<Repository, Task<int>> action)
+    private static async Task<int> WithRepositoryAsync(Target target, Func<Repository, Task<int>> action)
     {
-        var store = LocalDiskStore.Open(Path.Combine(data, "repos", "default"));
-        using var index = OpenIndex(data);
-        using var key = LoadMasterKey(data);
-        await using var repository = await Repository.OpenAsync(store, index, key);
+        using var index = OpenIndex(target.Data);
+        if (!new Registry(index).TryGetRepository(target.Tenant, target.Repository, out _))
+            return Fail($"repository {target} does not exist in {Path.GetFullPath(target.Data)}; run init first", 1);
+        using var key = LoadMasterKey(target.Data);
+        await using var repository = await Repository.OpenAsync(LocalDiskStore.Open(target.StorePath), index, key);
         if (repository.Recovery.FoundAnything)
         {
             var r = repository.Recovery;
@@ -108,7 +124,7 @@ internal static class LocalCommands
         return await action(repository);
     }
 
-    private static Task<int> BackupAsync(string data, List<string> paths) => WithRepositoryAsync(data, async repository =>
+    private static Task<int> BackupAsync(Target target, List<string> paths) => WithRepositoryAsync(target, async repository =>
     {
         var archives = new List<ArchiveWriter>();
         var chunker = new FastCdcChunker();
@@ -125,7 +141,7 @@ internal static class LocalCommands
         return 0;
     });
 
-    private static Task<int> RestoreAsync(string data, string snapshotText, string target) => WithRepositoryAsync(data, async repository =>
+    private static Task<int> RestoreAsync(Target repo, string snapshotText, string target) => WithRepositoryAsync(repo, async repository =>
     {
         if (ResolveSnapshot(repository, snapshotText, out var id) is { } problem)
             return Fail(problem, 1);
@@ -188,17 +204,55 @@ internal static class LocalCommands
         return report.IsHealthy ? 0 : 3;
     }
 
+    /// <summary>
+    /// Drops the index and rebuilds every repository under DIR/repos from its store alone. The
+    /// registry (tenants, repositories, tokens) lives in the same database, so it is carried over;
+    /// a repository directory the registry does not know is registered under its directory names.
+    /// </summary>
     private static async Task<int> RebuildAsync(string data)
     {
-        string indexPath = Path.Combine(data, "index");
+        string indexPath = DataDirectory.IndexPath(data);
+        var registryRecords = new List<KeyValuePair<byte[], byte[]>>();
         if (Directory.Exists(indexPath))
+        {
+            using (var old = OpenIndex(data))
+                registryRecords.AddRange(old.Meta.ScanPrefix("reg/"u8));
             Directory.Delete(indexPath, recursive: true);
-        var store = LocalDiskStore.Open(Path.Combine(data, "repos", "default"));
+        }
         using var index = OpenIndex(data);
+        using (var batch = index.CreateBatch())
+        {
+            foreach (var (k, v) in registryRecords) batch.PutMeta(k, v);
+            index.Write(batch);
+        }
+        var registry = new Registry(index);
+        registry.Bootstrap(generateToken: false, _ => { });
         using var key = LoadMasterKey(data);
-        var report = await Repository.RebuildIndexAsync(store, index, key);
-        Console.WriteLine($"rebuilt repository {report.Repository}: {report.Packs} packs, {report.Chunks} chunks, {report.Snapshots} snapshots");
-        foreach (var problem in report.Problems) Console.WriteLine($"skipped: {problem}");
-        return report.Problems.Count == 0 ? 0 : 3;
+        int problems = 0;
+        string reposRoot = Path.Combine(data, "repos");
+        var tenants = Directory.Exists(reposRoot) ? Directory.GetDirectories(reposRoot) : [];
+        Array.Sort(tenants, StringComparer.Ordinal);
+        foreach (var tenantDir in tenants)
+        {
+            var repos = Directory.GetDirectories(tenantDir);
+            Array.Sort(repos, StringComparer.Ordinal);
+            foreach (var repoDir in repos)
+            {
+                string tenant = Path.GetFileName(tenantDir), name = Path.GetFileName(repoDir);
+                if (!Names.IsValid(tenant) || !Names.IsValid(name))
+                {
+                    Console.WriteLine($"skipped: {repoDir} is not named TENANT/REPO");
+                    problems++;
+                    continue;
+                }
+                var report = await Repository.RebuildIndexAsync(LocalDiskStore.Open(repoDir), index, key);
+                if (!registry.TryGetTenant(tenant, out _)) registry.CreateTenant(tenant);
+                if (!registry.TryGetRepository(tenant, name, out _)) registry.AddRepository(tenant, name, report.Repository);
+                Console.WriteLine($"rebuilt repository {tenant}/{name} ({report.Repository}): {report.Packs} packs, {report.Chunks} chunks, {report.Snapshots} snapshots");
+                foreach (var problem in report.Problems) Console.WriteLine($"skipped: {problem}");
+                problems += report.Problems.Count;
+            }
+        }
+        return problems == 0 ? 0 : 3;
     }
 }

@@ -1,6 +1,12 @@
 using Bunker.Server;
+using Bunker.Server.Hosting;
 
-// bunkerd. The gRPC service arrives with the protocol issue; until then it exposes the repository
-// core to operators on the local machine: initialise a data directory, back up and restore files
-// through the real pack/index/crypto path, list, check and rebuild.
-return await LocalCommands.RunAsync(args);
+// bunkerd: with no command it serves (see Bunkerd); the commands below act on a data directory
+// directly, for an operator on the machine while the daemon is stopped.
+string[] localCommands = ["init", "backup-file", "restore-file", "snapshots", "check", "rebuild-index", "-h", "--help"];
+foreach (var arg in args)
+{
+    if (Array.IndexOf(localCommands, arg) >= 0)
+        return await LocalCommands.RunAsync(args);
+}
+return await ServeCommand.RunAsync(args);

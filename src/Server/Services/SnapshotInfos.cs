@@ -1,0 +1,88 @@
+using Bunker.Index;
+using Bunker.Protocol.Grpc;
+using Bunker.Protocol.V1;
+using Google.Protobuf;
+using StorageRepository = Bunker.Storage.Repository;
+
+namespace Bunker.Server.Services;
+
+/// <summary>Snapshot records as the wire shows them, and the ways a client may name one.</summary>
+public static class SnapshotInfos
+{
+    public static SnapshotInfo From(SnapshotRecord record)
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(record.Manifest);
+        var info = new SnapshotInfo
+        {
+            Id = ByteString.CopyFrom(record.Id.ToArray()),
+            Host = manifest.Host,
+            SourceKind = manifest.SourceKind,
+            SourceId = manifest.SourceId,
+            TimeUnixNanos = manifest.TimeUnixNanos,
+            Manifest = manifest,
+        };
+        info.Paths.AddRange(manifest.Paths);
+        info.Tags.AddRange(manifest.Tags);
+        ulong size = 0;
+        foreach (var archive in manifest.Archives) size += archive.Size;
+        info.Size = size;
+        return info;
+    }
+
+    public static bool Matches(SnapshotInfo info, string host, string sourceKind, string sourceId, IReadOnlyCollection<string> tags)
+    {
+        if (host.Length > 0 && info.Host != host) return false;
+        if (sourceKind.Length > 0 && info.SourceKind != sourceKind) return false;
+        if (sourceId.Length > 0 && info.SourceId != sourceId) return false;
+        foreach (var tag in tags)
+        {
+            if (!info.Tags.Contains(tag)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Resolves a full id, a unique hex prefix (at least 4 digits) or "latest" among the matching snapshots.</summary>
+    public static SnapshotInfo Resolve(StorageRepository repository, GetSnapshotRequest request)
+    {
+        string text = request.Snapshot;
+        bool latest = text == "latest";
+        if (!latest && (text.Length is < 4 or > 64 || !IsHex(text)))
+            throw ServiceErrors.Error(StatusCode.InvalidArgument, "a snapshot is named by its hex id, a unique prefix of at least 4 hex digits, or 'latest'");
+        if (!latest && text.Length == 64)
+        {
+            var id = SnapshotId.Parse(text);
+            if (repository.Index.Snapshots.TryGet(repository.Id, id, out var exact))
+                return From(exact);
+            throw ServiceErrors.Error(StatusCode.NotFound, "snapshot not found");
+        }
+        SnapshotInfo? match = null;
+        int matches = 0;
+        foreach (var record in repository.ListSnapshots())
+        {
+            if (!latest && !record.Id.ToString().StartsWith(text, StringComparison.OrdinalIgnoreCase)) continue;
+            var info = From(record);
+            if (!Matches(info, request.Host, request.SourceKind, request.SourceId, request.Tags)) continue;
+            matches++;
+            if (match is null || (latest && info.TimeUnixNanos >= match.TimeUnixNanos)) match = info;
+        }
+        if (match is null)
+            throw ServiceErrors.Error(StatusCode.NotFound, latest ? "no snapshot matches" : "snapshot not found");
+        if (!latest && matches > 1)
+            throw ServiceErrors.Error(StatusCode.FailedPrecondition, $"'{text}' matches {matches} snapshots; give more of the id");
+        return match;
+    }
+
+    public static SnapshotId ParseId(ByteString bytes)
+    {
+        if (bytes.Length != SnapshotId.Size)
+            throw ServiceErrors.Error(StatusCode.InvalidArgument, $"a snapshot id is {SnapshotId.Size} bytes, got {bytes.Length}");
+        return new SnapshotId(bytes.Span);
+    }
+
+    private static bool IsHex(string text)
+    {
+        foreach (char c in text)
+            if (!char.IsAsciiHexDigit(c)) return false;
+        return true;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Bunker.Server.Tests.Process;
+
+/// <summary>A real bunkerd process (the built bunkerd.dll beside the tests) on a free loopback port.</summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly System.Diagnostics.Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _lock = new();
+
+    private DaemonProcess(System.Diagnostics.Process process, string data, int port)
+    {
+        _process = process;
+        Data = data;
+        Port = port;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Data { get; }
+    public int Port { get; }
+    public string Target => $"127.0.0.1:{Port}";
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get { lock (_lock) return _output.ToString(); }
+    }
+
+    public string AdminToken => File.ReadAllText(Path.Combine(Data, "admin.token")).Trim();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts bunkerd with <paramref name="args"/> (plus --data and --listen unless given) and waits until it accepts connections.</summary>
+    public static Task<DaemonProcess> StartAsync(string data, IDictionary<string, string>? env = null, params string[] args)
+    {
+        int port = FreePort();
+        return StartOnAsync(data, port, env, [.. args, "--listen", $"127.0.0.1:{port}"]);
+    }
+
+    /// <summary>Starts bunkerd configured elsewhere (file, environment) to listen on <paramref name="port"/>.</summary>
+    public static async Task<DaemonProcess> StartOnAsync(string data, int port, IDictionary<string, string>? env, params string[] args)
+    {
+        var all = new List<string>(args);
+        if (!all.Contains("--data") && env?.ContainsKey("BUNKER_DATA") != true) all.AddRange(["--data", data]);
+        var daemon = new DaemonProcess(Spawn(all, env), data, port);
+        await daemon.WaitListeningAsync();
+        return daemon;
+    }
+
+    /// <summary>Runs bunkerd to completion (for arguments that must make it refuse to start).</summary>
+    public static async Task<(int Code, string Output)> RunToExitAsync(IDictionary<string, string>? env, params string[] args)
+    {
+        using var process = Spawn(args, env);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static System.Diagnostics.Process Spawn(IEnumerable<string> args, IDictionary<string, string>? env)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bunkerd.dll"));
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var name in new[] { "BUNKER_ADMIN_TOKEN", "BUNKER_PASSPHRASE", "BUNKER_MASTER_KEY_FILE", "BUNKER_LISTEN", "BUNKER_DATA" })
+            info.Environment.Remove(name);
+        if (env is not null)
+            foreach (var (key, value) in env) info.Environment[key] = value;
+        return System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("bunkerd did not start");
+    }
+
+    private async Task WaitListeningAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"bunkerd exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+        throw new TimeoutException($"bunkerd did not listen on {Port}:\n{Output}");
+    }
+
+    /// <summary>Sends SIGTERM and waits for the process to end; returns its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan? timeout = null)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            try { await TerminateAsync(TimeSpan.FromSeconds(30)); }
+            catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Bunker.Server.Tests.Process;
+
+/// <summary>Runs external tools (node, npm) for the process tests.</summary>
+public static class Tools
+{
+    private static readonly SemaphoreSlim NpmLock = new(1, 1);
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Repository.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Repository.sln not found above the test binaries.");
+    }
+
+    /// <summary>tests/interop with its node_modules installed from the committed lock file.</summary>
+    public static async Task<string> InteropDirectoryAsync()
+    {
+        string dir = Path.Combine(RepositoryRoot(), "tests", "interop");
+        await NpmLock.WaitAsync();
+        try
+        {
+            if (!Directory.Exists(Path.Combine(dir, "node_modules", "@grpc", "grpc-js")))
+            {
+                var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], dir, TimeSpan.FromMinutes(3));
+                Assert.True(code == 0, "npm ci failed: " + output);
+            }
+        }
+        finally
+        {
+            NpmLock.Release();
+        }
+        return dir;
+    }
+
+    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string dir, TimeSpan timeout, IDictionary<string, string>? env = null)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        if (env is not null)
+            foreach (var (key, value) in env) info.Environment[key] = value;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
