@@ -119,7 +119,7 @@ internal static class LocalCommands
         if (repository.Recovery.FoundAnything)
         {
             var r = repository.Recovery;
-            Console.Error.WriteLine($"bunkerd: settled an interrupted run: {r.RecoveredPacks} pack(s) indexed, {r.AbandonedPacks} abandoned, {r.RecoveredSnapshots} snapshot(s) recovered, {r.AbandonedSnapshots} abandoned, {r.TemporaryFiles} temporary file(s) removed");
+            Console.Error.WriteLine($"bunkerd: settled an interrupted run: {r.RecoveredPacks} pack(s) indexed, {r.AbandonedPacks} abandoned, {r.RecoveredSnapshots} snapshot(s) recovered, {r.AbandonedSnapshots} abandoned, {r.CompletedForgets} deletion(s) finished, {r.TemporaryFiles} temporary file(s) removed");
         }
         return await action(repository);
     }

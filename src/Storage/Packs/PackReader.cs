@@ -56,9 +56,7 @@ public static class PackReader
     /// <summary>Reads one chunk's record through the store and decodes it into a new array.</summary>
     public static async Task<byte[]> ReadChunkAsync(IPackStore store, ChunkDigest digest, ChunkLocation location, ChunkCipher cipher, CancellationToken cancellationToken = default)
     {
-        if (location.StoredLength < ChunkCipher.Overhead || location.StoredLength > PackFormat.MaxChunkSize + ChunkCipher.Overhead
-            || location.RawLength > PackFormat.MaxChunkSize)
-            throw new PackCorruptException(location.Pack, digest, $"the index gives impossible lengths (stored {location.StoredLength}, raw {location.RawLength})");
+        CheckLocation(digest, location);
         byte[] record = ArrayPool<byte>.Shared.Rent((int)location.StoredLength);
         try
         {
@@ -70,6 +68,34 @@ public static class PackReader
         finally
         {
             ArrayPool<byte>.Shared.Return(record);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a location no writer could have produced, before any buffer is sized from it: the
+    /// index is only a cache, and a damaged one must not ask for an unbounded read.
+    /// </summary>
+    internal static void CheckLocation(in ChunkDigest digest, in ChunkLocation location)
+    {
+        if (location.StoredLength < ChunkCipher.Overhead || location.StoredLength > PackFormat.MaxChunkSize + ChunkCipher.Overhead
+            || location.RawLength > PackFormat.MaxChunkSize
+            || (location.Codec == ChunkCodec.None && location.StoredLength - ChunkCipher.Overhead != location.RawLength))
+            throw new PackCorruptException(location.Pack, digest, $"the index gives impossible lengths (stored {location.StoredLength}, raw {location.RawLength})");
+    }
+
+    /// <summary>
+    /// Decrypts one chunk record into <paramref name="encoded"/> (record length minus the overhead):
+    /// the chunk's stored encoding, authenticated against its digest and repository.
+    /// </summary>
+    internal static void OpenRecord(in ChunkDigest digest, PackId pack, ReadOnlySpan<byte> record, ChunkCipher cipher, Span<byte> encoded)
+    {
+        try
+        {
+            cipher.OpenChunk(record, digest, encoded);
+        }
+        catch (BunkerCryptoException e)
+        {
+            throw new PackCorruptException(pack, digest, "authentication failed: its stored bytes were altered or damaged, or were written under another key", e);
         }
     }
 
@@ -91,14 +117,7 @@ public static class PackReader
         try
         {
             Span<byte> encoded = direct ? raw : scratch.AsSpan(0, encodedLength);
-            try
-            {
-                cipher.OpenChunk(record, digest, encoded);
-            }
-            catch (BunkerCryptoException e)
-            {
-                throw new PackCorruptException(pack, digest, "authentication failed: its stored bytes were altered or damaged, or were written under another key", e);
-            }
+            OpenRecord(digest, pack, record, cipher, encoded);
             if (!direct)
             {
                 try
@@ -122,7 +141,8 @@ public static class PackReader
             throw new PackCorruptException(pack, digest, "its content does not hash to its digest");
     }
 
-    private static async Task ReadAsync(IPackStore store, PackId pack, ChunkDigest? chunk, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    /// <summary>Fills <paramref name="destination"/> from a pack, turning store errors into pack errors that name the pack and chunk.</summary>
+    internal static async Task ReadAsync(IPackStore store, PackId pack, ChunkDigest? chunk, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         try
         {

@@ -15,6 +15,8 @@ public static class FaultPoints
     public const string SnapshotIntent = "snapshot-intent";
     /// <summary>A snapshot's manifest is durable in the store, but not yet in the catalog.</summary>
     public const string SnapshotStored = "snapshot-stored";
+    /// <summary>A snapshot's forget intent is recorded, but its manifest is still in the store and the catalog.</summary>
+    public const string SnapshotForgetIntent = "snapshot-forget-intent";
 
     public static Action<string>? Hook { get; set; }
 

@@ -26,6 +26,9 @@ public sealed partial class Repository
 
     private async Task<RebuildReport> RebuildAsync(CancellationToken cancellationToken)
     {
+        // A forget begun over this index may have left its manifest in the store; finish it first,
+        // or the rebuild would read that manifest back and bring the deleted snapshot back.
+        await FinishOpenForgetsAsync(cancellationToken).ConfigureAwait(false);
         ClearIndex();
         var problems = new List<string>();
         int packs = 0, snapshots = 0;

@@ -6,11 +6,11 @@ namespace Bunker.Storage;
 
 /// <summary>What an open found half done by an earlier run that died, and how it settled each.</summary>
 public sealed record RecoveryReport(
-    int RecoveredPacks, int AbandonedPacks, int RecoveredSnapshots, int AbandonedSnapshots,
+    int RecoveredPacks, int AbandonedPacks, int RecoveredSnapshots, int AbandonedSnapshots, int CompletedForgets,
     int TemporaryFiles, long TemporaryBytes, IReadOnlyList<string> Problems)
 {
-    public static readonly RecoveryReport Empty = new(0, 0, 0, 0, 0, 0, []);
-    public bool FoundAnything => this != Empty && (RecoveredPacks | AbandonedPacks | RecoveredSnapshots | AbandonedSnapshots | TemporaryFiles | Problems.Count) != 0;
+    public static readonly RecoveryReport Empty = new(0, 0, 0, 0, 0, 0, 0, []);
+    public bool FoundAnything => this != Empty && (RecoveredPacks | AbandonedPacks | RecoveredSnapshots | AbandonedSnapshots | CompletedForgets | TemporaryFiles | Problems.Count) != 0;
 }
 
 public sealed partial class Repository
@@ -19,6 +19,9 @@ public sealed partial class Repository
     // batch that indexes it, so after a crash they list exactly the objects whose fate is open.
     private static ReadOnlySpan<byte> PackIntentPrefix => "intent/pack/"u8;
     private static ReadOnlySpan<byte> SnapshotIntentPrefix => "intent/snapshot/"u8;
+    // A forget runs the other way round: the intent is written before the manifest leaves the
+    // store and cleared with the catalog record, so an open one always means "finish deleting".
+    private static ReadOnlySpan<byte> ForgetIntentPrefix => "intent/forget/"u8;
 
     private byte[] IntentKey(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> id)
     {
@@ -35,7 +38,8 @@ public sealed partial class Repository
     /// Settles every open intent: a pack that reached the store is indexed from its own table (its
     /// chunks are good data a retried backup will want); a pack that did not is forgotten. A
     /// manifest that reached the store is a committed snapshot and goes into the catalog; one that
-    /// did not was never committed, because its commit never returned.
+    /// did not was never committed, because its commit never returned. A forget that was begun is
+    /// finished, after the commits, so that a snapshot the user asked to delete stays deleted.
     /// </summary>
     private async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken)
     {
@@ -90,8 +94,10 @@ public sealed partial class Repository
             }
         }
 
+        int completedForgets = await FinishOpenForgetsAsync(cancellationToken).ConfigureAwait(false);
+
         var sweep = _store is LocalDiskStore local ? local.LastSweep : default;
-        var report = new RecoveryReport(recoveredPacks, abandonedPacks, recoveredSnapshots, abandonedSnapshots, sweep.Files, sweep.Bytes, problems);
+        var report = new RecoveryReport(recoveredPacks, abandonedPacks, recoveredSnapshots, abandonedSnapshots, completedForgets, sweep.Files, sweep.Bytes, problems);
         return report.FoundAnything ? report : RecoveryReport.Empty;
     }
 
