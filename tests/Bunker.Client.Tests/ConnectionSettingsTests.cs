@@ -136,4 +136,12 @@ public sealed class ConnectionSettingsTests : IDisposable
     [InlineData("http://[::1]:7070")]
     public void GoodServerUrlsParse(string server) =>
         Assert.Equal(new Uri(server), ConnectionSettings.ParseServer(server));
+
+    [Fact]
+    public void ToStringHidesTheToken()
+    {
+        var text = Resolve(new ConnectionFlags(Token: "bkr_secret_value"), []).ToString();
+        Assert.DoesNotContain("bkr_secret_value", text);
+        Assert.Contains(ConnectionSettings.DefaultServer, text);
+    }
 }

@@ -89,5 +89,9 @@ public sealed record ConnectionSettings(Uri Server, string Token, string? Reposi
         return token;
     }
 
+    /// <summary>Never shows the token: settings end up in logs and exception messages.</summary>
+    public override string ToString() =>
+        $"ConnectionSettings {{ Server = {Server}, Token = (hidden), Repository = {Repository}, CaCertificateFile = {CaCertificateFile} }}";
+
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
