@@ -1,4 +1,4 @@
-// bunker, the thin client. The network commands arrive with the gRPC issue; until then it only
-// says so, rather than pretending to back anything up.
-Console.Error.WriteLine("bunker: the client commands are not built yet; see README.md");
-return 1;
+using Bunker.Client;
+
+// bunker, the thin client. All the work is in Cli so that tests can run it in-process.
+return await Cli.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariable);

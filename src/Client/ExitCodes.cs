@@ -1,0 +1,11 @@
+namespace Bunker.Client;
+
+/// <summary>What <c>bunker</c> exits with, so scripts can tell "fix the command" from "the server said no".</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The call failed: the server refused it, could not be reached, or ran out of time.</summary>
+    public const int Failed = 1;
+    /// <summary>The command line or environment was wrong: bad arguments, role, duration or URL, or no token.</summary>
+    public const int Usage = 2;
+}
