@@ -89,7 +89,7 @@ public sealed class LocalCommandsTests : IDisposable
         var file = Path.Combine(_root, "f");
         File.WriteAllText(file, string.Concat(Enumerable.Repeat("some text that compresses ", 20_000)));
         Assert.Equal(0, (await RunAsync("backup-file", file)).Code);
-        var pack = Directory.EnumerateFiles(Path.Combine(Data, "repos", "default", "packs"), "*", SearchOption.AllDirectories).First();
+        var pack = Directory.EnumerateFiles(Path.Combine(Data, "repos", "local", "default", "packs"), "*", SearchOption.AllDirectories).First();
         var bytes = File.ReadAllBytes(pack);
         bytes[100] ^= 0xFF;
         File.WriteAllBytes(pack, bytes);

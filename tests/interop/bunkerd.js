@@ -31,6 +31,7 @@ function backupSession(token, chunks) {
     const out = { responses: [] };
     const call = repo.backup(auth(token), deadline());
     const digests = chunks.map(sha256);
+    call.write({ start: { repository: 'main', sourceKind: 'files', host: 'node', sourceId: '/srv', paths: ['/srv'], tags: ['interop'] } });
     call.on('data', (r) => {
       out.responses.push(r.kind);
       if (r.kind === 'started') {

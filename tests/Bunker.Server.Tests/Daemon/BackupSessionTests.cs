@@ -211,7 +211,8 @@ public sealed class BackupSessionTests : IAsyncLifetime
             await session.OfferAsync(digests);
             for (int i = 0; i < 8; i++) await session.PutAsync(chunks[i]);
             // An offer round trip proves the server has processed the puts before the client vanishes.
-            Assert.Equal([false, true], await session.OfferAsync([digests[7], digests[8]]));
+            var answer = await session.OfferAsync([digests[7], digests[8]]);
+            Assert.Equal(new[] { false, true }, answer);
             cts.Cancel();
             await session.DisposeAsync();
         }

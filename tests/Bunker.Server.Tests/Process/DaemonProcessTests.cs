@@ -3,6 +3,7 @@ using Bunker.Index;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Tests.Daemon;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Server.Tests.Process;
 
@@ -32,9 +33,9 @@ public sealed class DaemonProcessTests : IDisposable
     [Fact]
     public async Task Node_grpc_js_drives_hello_a_whole_backup_a_restore_read_health_and_the_error_statuses()
     {
-        string dir = await Tools.InteropDirectoryAsync();
+        string dir = await ExternalTools.InteropDirectoryAsync();
         await using var daemon = await DaemonProcess.StartAsync(Data);
-        var (code, output) = await Tools.RunAsync("node", ["bunkerd.js", daemon.Target, daemon.AdminToken], dir, TimeSpan.FromSeconds(90));
+        var (code, output) = await ExternalTools.RunAsync("node", ["bunkerd.js", daemon.Target, daemon.AdminToken], dir, TimeSpan.FromSeconds(90));
         Assert.True(code == 0, output + "\n--- bunkerd ---\n" + daemon.Output);
         using var json = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{')));
         var root = json.RootElement;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Bunker.Server.Tests.Process;
+namespace Bunker.Tests.Shared;
 
-/// <summary>Runs external tools (node, npm) for the process tests.</summary>
-public static class Tools
+/// <summary>Runs external tools (node, npm) for the tests; compiled into each test project that needs it.</summary>
+public static class ExternalTools
 {
     private static readonly SemaphoreSlim NpmLock = new(1, 1);
 
