@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Bunker.Index;
+using Bunker.Storage.Buffers;
 using Bunker.Storage.Crypto;
 
 namespace Bunker.Storage.Packs;
@@ -10,7 +11,7 @@ namespace Bunker.Storage.Packs;
 /// Builds one pack in a pooled in-memory buffer: chunks are encrypted straight into it, and
 /// <see cref="Seal"/> appends the encrypted table and footer and names the pack. Not thread-safe;
 /// the repository gives each writer to one caller at a time. The buffer goes back to the pool
-/// on <see cref="Reset"/>, so an idle repository holds no pack memory.
+/// on <see cref="Reset"/>; <see cref="LargeBufferPool.Packs"/> keeps only a few idle ones.
 /// </summary>
 public sealed class PackWriter
 {
@@ -114,7 +115,7 @@ public sealed class PackWriter
         _length = 0;
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            LargeBufferPool.Packs.Return(_buffer);
             _buffer = null;
         }
     }
@@ -123,7 +124,7 @@ public sealed class PackWriter
     {
         if (_buffer is not null)
             return;
-        _buffer = ArrayPool<byte>.Shared.Rent(Capacity);
+        _buffer = LargeBufferPool.Packs.Rent(Capacity);
         PackFormat.HeaderMagic.CopyTo(_buffer);
         _repository.CopyTo(_buffer.AsSpan(8, RepositoryId.Size));
         _length = PackFormat.HeaderSize;
@@ -131,9 +132,9 @@ public sealed class PackWriter
 
     private void Grow(int needed)
     {
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(needed);
+        byte[] bigger = LargeBufferPool.Packs.Rent(needed);
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer!);
+        LargeBufferPool.Packs.Return(_buffer!);
         _buffer = bigger;
     }
 }

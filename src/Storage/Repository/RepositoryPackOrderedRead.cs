@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using Bunker.Index;
+using Bunker.Storage.Buffers;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;
 
@@ -84,9 +85,9 @@ public sealed partial class Repository
         {
             ArrayPool<WantedChunk>.Shared.Return(wanted);
             if (range is not null)
-                ArrayPool<byte>.Shared.Return(range);
+                LargeBufferPool.Reads.Return(range);
             if (encoded is not null)
-                ArrayPool<byte>.Shared.Return(encoded);
+                LargeBufferPool.Reads.Return(encoded);
         }
     }
 
@@ -197,10 +198,10 @@ public sealed partial class Repository
             return;
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            LargeBufferPool.Reads.Return(buffer);
             buffer = null;
         }
-        buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        buffer = LargeBufferPool.Reads.Rent(Math.Max(length, ReadRangeLimit));
     }
 
     private readonly record struct WantedChunk(ChunkDigest Digest, ChunkLocation Location);
