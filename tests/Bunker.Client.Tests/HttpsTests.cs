@@ -1,3 +1,5 @@
+using Bunker.Tests.Shared;
+
 namespace Bunker.Client.Tests;
 
 /// <summary>https to a server whose certificate a private CA signed: trusted with --ca-cert, refused without it or for another name.</summary>
