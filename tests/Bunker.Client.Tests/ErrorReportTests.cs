@@ -52,4 +52,18 @@ public sealed class ErrorReportTests
         Assert.EndsWith("; is bunkerd running at http://127.0.0.1:7070? The server is set with --server or BUNKER_SERVER.",
             ErrorReport.Describe(status, new Uri("http://127.0.0.1:7070")));
     }
+
+    [Theory]
+    [InlineData(HttpRequestError.InvalidResponse, true)]
+    [InlineData(HttpRequestError.Unknown, true)]
+    [InlineData(HttpRequestError.Unknown, false)]
+    public void PlainHttpToATlsPortHintsAtHttps(HttpRequestError error, bool inner)
+    {
+        // What SocketsHttpHandler throws when the HTTP/2 preface meets a TLS listener; which one depends on timing.
+        var failure = new HttpRequestException(error, "An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.",
+            inner ? new HttpIOException(HttpRequestError.ResponseEnded, "The response ended prematurely.") : null);
+        var status = new Status(StatusCode.Unavailable, failure.Message, failure);
+        Assert.EndsWith("; something answers at http://127.0.0.1:7443 but not with HTTP/2 over plain TCP; if bunkerd serves TLS there, use https://.",
+            ErrorReport.Describe(status, new Uri("http://127.0.0.1:7443")));
+    }
 }

@@ -92,7 +92,7 @@ public sealed class TlsTests(TlsServer tls) : IClassFixture<TlsServer>
         var run = await BunkerCli.RunAsync(Admin(Daemon), "hello", "--server", $"http://127.0.0.1:{Daemon.Port}");
         Assert.Equal(1, run.Code);
         Assert.StartsWith("bunker: UNAVAILABLE: ", run.Stderr);
-        Assert.Contains("if bunkerd serves TLS there, use https://", run.Stderr);
+        Assert.True(run.Stderr.Contains("if bunkerd serves TLS there, use https://", StringComparison.Ordinal), run.ToString());
         Assert.DoesNotContain("   at ", run.Stderr);
         Assert.Equal("", run.Stdout);
     }

@@ -53,9 +53,17 @@ internal static class ErrorReport
         return line.ToString();
     }
 
-    /// <summary>A connection was made, but what answered did not speak h2c (typically a TLS listener).</summary>
+    /// <summary>
+    /// The request got no response although a connection was made: the HTTP/2 preface met something that is not
+    /// h2c, typically a TLS listener. Depending on timing SocketsHttpHandler reports that as InvalidResponse,
+    /// ResponseEnded or Unknown; a refused or unresolved connection is ConnectionError or NameResolutionError.
+    /// </summary>
     private static bool AnsweredButNotH2c(Exception? e) =>
-        Find<HttpRequestException>(e) is { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError or HttpRequestError.ResponseEnded }
+        e is HttpRequestException
+        {
+            HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError
+                or HttpRequestError.ResponseEnded or HttpRequestError.Unknown,
+        }
         && Find<System.Net.Sockets.SocketException>(e) is null;
 
     private static T? Find<T>(Exception? e) where T : Exception
