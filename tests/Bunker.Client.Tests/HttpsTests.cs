@@ -1,3 +1,5 @@
+using Bunker.Tests.Shared;
+
 namespace Bunker.Client.Tests;
 
 /// <summary>https to a server whose certificate a private CA signed: trusted with --ca-cert, refused without it or for another name.</summary>
@@ -43,8 +45,9 @@ public sealed class HttpsTests : IAsyncLifetime, IDisposable
     {
         var run = await CliRun.RunAsync(Environment(_server.Address.ToString()), "hello");
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("bunker: UNAVAILABLE: ", run.Stderr);
-        Assert.Contains("SSL", run.Stderr);
+        Assert.StartsWith("bunker: UNAVAILABLE: TLS handshake with ", run.Stderr);
+        Assert.Contains("not trusted by this machine", run.Stderr);
+        Assert.Contains("--ca-cert", run.Stderr);
         Assert.Null(_server.Services.LastAuthorization);
     }
 
@@ -55,8 +58,9 @@ public sealed class HttpsTests : IAsyncLifetime, IDisposable
         var byName = new UriBuilder(_server.Address) { Host = "localhost" }.Uri.ToString();
         var run = await CliRun.RunAsync(Environment(byName), "hello", "--ca-cert", _certificates.WriteCaPem(_directory));
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("bunker: UNAVAILABLE: ", run.Stderr);
-        Assert.Contains("SSL", run.Stderr); // refused in the handshake, not for want of a listener
+        // Refused in the handshake, not for want of a listener.
+        Assert.StartsWith("bunker: UNAVAILABLE: TLS handshake with https://localhost:", run.Stderr);
+        Assert.Contains("name the host of the URL", run.Stderr);
         Assert.Null(_server.Services.LastAuthorization);
     }
 }

@@ -3,9 +3,17 @@ using Bunker.Server;
 namespace Bunker.Server.Tests;
 
 /// <summary>
+/// Runs alone: the tests swap the process console, and the in-process daemons of other classes log to it
+/// (a start-up warning landing in a captured stdout made the snapshot id check fail now and then).
+/// </summary>
+[CollectionDefinition(nameof(ConsoleCapture), DisableParallelization = true)]
+public sealed class ConsoleCapture;
+
+/// <summary>
 /// bunkerd's local commands as an operator runs them: exit codes, output, and bad arguments.
 /// They share the process console, so they run one at a time in this one class.
 /// </summary>
+[Collection(nameof(ConsoleCapture))]
 public sealed class LocalCommandsTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("bunkerd-cli-").FullName;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Bunker.Tests.Shared;
 
-/// <summary>Runs external tools (node, npm) for the tests; compiled into each test project that needs it.</summary>
+/// <summary>Runs external tools (node, npm, the built bunker and bunkerd) for the tests; compiled into each test project that needs it.</summary>
 public static class ExternalTools
 {
     private static readonly SemaphoreSlim NpmLock = new(1, 1);
@@ -34,12 +34,26 @@ public static class ExternalTools
         return dir;
     }
 
-    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string dir, TimeSpan timeout, IDictionary<string, string>? env = null)
+    /// <summary>Runs <paramref name="file"/> to its end; its stdout then its stderr as one text.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string dir, TimeSpan timeout, IDictionary<string, string?>? env = null)
+    {
+        var run = await RunSeparatelyAsync(file, args, dir, timeout, env);
+        return (run.Code, run.Stdout + run.Stderr);
+    }
+
+    /// <summary>Runs <paramref name="file"/> to its end, keeping stdout and stderr apart. A null value in <paramref name="env"/> removes that variable.</summary>
+    public static async Task<ToolRun> RunSeparatelyAsync(string file, IEnumerable<string> args, string dir, TimeSpan timeout, IDictionary<string, string?>? env = null)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         if (env is not null)
-            foreach (var (key, value) in env) info.Environment[key] = value;
+        {
+            foreach (var (key, value) in env)
+            {
+                if (value is null) info.Environment.Remove(key);
+                else info.Environment[key] = value;
+            }
+        }
         using var process = System.Diagnostics.Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -53,6 +67,12 @@ public static class ExternalTools
             process.Kill(entireProcessTree: true);
             throw;
         }
-        return (process.ExitCode, await stdout + await stderr);
+        return new ToolRun(process.ExitCode, await stdout, await stderr);
     }
+}
+
+/// <summary>How an external process ended and what it wrote.</summary>
+public sealed record ToolRun(int Code, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {Code}\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
 }

@@ -84,7 +84,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
         }
         catch (RpcException e)
         {
-            stderr.WriteLine(ErrorReport.Describe(e.Status, settings?.Server));
+            stderr.WriteLine(ErrorReport.Describe(e.Status, settings?.Server, settings?.CaCertificateFile));
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -3,20 +3,24 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Bunker.Server.Tests.Process;
+namespace Bunker.Tests.Shared;
 
-/// <summary>A real bunkerd process (the built bunkerd.dll beside the tests) on a free loopback port.</summary>
+/// <summary>
+/// A real bunkerd process (the built bunkerd.dll beside the tests) on a free loopback port, h2c or TLS.
+/// Compiled into each test project that needs it; that project must reference src/Server.
+/// </summary>
 public sealed class DaemonProcess : IAsyncDisposable
 {
     private readonly System.Diagnostics.Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _lock = new();
 
-    private DaemonProcess(System.Diagnostics.Process process, string data, int port)
+    private DaemonProcess(System.Diagnostics.Process process, string data, int port, bool tls)
     {
         _process = process;
         Data = data;
         Port = port;
+        Tls = tls;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_lock) _output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -25,8 +29,10 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public string Data { get; }
     public int Port { get; }
+    /// <summary>Whether it serves TLS (https) rather than h2c (http).</summary>
+    public bool Tls { get; }
     public string Target => $"127.0.0.1:{Port}";
-    public Uri Address => new($"http://127.0.0.1:{Port}");
+    public Uri Address => new($"{(Tls ? "https" : "http")}://127.0.0.1:{Port}");
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -52,12 +58,23 @@ public sealed class DaemonProcess : IAsyncDisposable
         return StartOnAsync(data, port, env, [.. args, "--listen", $"127.0.0.1:{port}"]);
     }
 
-    /// <summary>Starts bunkerd configured elsewhere (file, environment) to listen on <paramref name="port"/>.</summary>
-    public static async Task<DaemonProcess> StartOnAsync(string data, int port, IDictionary<string, string>? env, params string[] args)
+    /// <summary>Starts bunkerd serving TLS with a PEM certificate and key (--tls-cert, --tls-key); its <see cref="Address"/> is https.</summary>
+    public static Task<DaemonProcess> StartTlsAsync(string data, string certFile, string keyFile, IDictionary<string, string>? env = null, params string[] args)
+    {
+        int port = FreePort();
+        return StartOnAsync(data, port, tls: true, env, [.. args, "--tls-cert", certFile, "--tls-key", keyFile, "--listen", $"127.0.0.1:{port}"]);
+    }
+
+    /// <summary>Starts bunkerd configured elsewhere (file, environment) to listen on <paramref name="port"/> with h2c.</summary>
+    public static Task<DaemonProcess> StartOnAsync(string data, int port, IDictionary<string, string>? env, params string[] args) =>
+        StartOnAsync(data, port, tls: false, env, args);
+
+    /// <summary>Starts bunkerd configured elsewhere to listen on <paramref name="port"/>; <paramref name="tls"/> says whether that configuration turns TLS on.</summary>
+    public static async Task<DaemonProcess> StartOnAsync(string data, int port, bool tls, IDictionary<string, string>? env, params string[] args)
     {
         var all = new List<string>(args);
         if (!all.Contains("--data") && env?.ContainsKey("BUNKER_DATA") != true) all.AddRange(["--data", data]);
-        var daemon = new DaemonProcess(Spawn(all, env), data, port);
+        var daemon = new DaemonProcess(Spawn(all, env), data, port, tls);
         await daemon.WaitListeningAsync();
         return daemon;
     }
@@ -84,7 +101,8 @@ public sealed class DaemonProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bunkerd.dll"));
         foreach (var arg in args) info.ArgumentList.Add(arg);
-        foreach (var name in new[] { "BUNKER_ADMIN_TOKEN", "BUNKER_PASSPHRASE", "BUNKER_MASTER_KEY_FILE", "BUNKER_LISTEN", "BUNKER_DATA" })
+        // Only what the test gives: an inherited BUNKER_ variable (BUNKER_LISTEN, BUNKER_TLS__CERT, ...) would change the daemon.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("BUNKER_", StringComparison.Ordinal)).ToList())
             info.Environment.Remove(name);
         if (env is not null)
             foreach (var (key, value) in env) info.Environment[key] = value;
