@@ -18,7 +18,7 @@ internal static class ServeCommand
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FormatException)
         {
             // InvalidDataException: a configuration file that is not valid JSON.
-            Console.Error.WriteLine($"bunkerd: {e.Message}{(e.InnerException is { } inner ? ": " + inner.Message : "")}");
+            Console.Error.WriteLine($"bunkerd: {e.Message}{(e is InvalidDataException && e.InnerException is { } inner ? ": " + inner.Message : "")}");
             return 2;
         }
         Bunkerd daemon;
