@@ -23,7 +23,10 @@ public sealed record BackupUploaderOptions
     /// <summary>Most digests in one offer; the server's own limit (BackupStarted.max_offer_digests) caps it further.</summary>
     public int MaxOfferDigests { get; init; } = 4096;
 
-    /// <summary>Target size of one PutChunks message (encoded bytes); a chunk larger than this travels alone.</summary>
+    /// <summary>
+    /// Target size of one PutChunks message (encoded bytes); a chunk larger than this travels alone. Keep it, plus
+    /// the largest chunk, under the server's message limit (HelloResponse.max_message_size).
+    /// </summary>
     public int MaxPutBytes { get; init; } = 4 << 20;
 
     internal void Validate()
