@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole benchmark: builds the corpus, installs the peers if missing, and runs every command.
-# Not run by CI: it needs root for apt-get, takes ~15 minutes and writes ~10 GB under /tmp.
+# Not run by CI: it needs root for apt-get, takes ~20 minutes and writes ~20 GB under /tmp.
 #   bench/run.sh [CORPUS_DIR]        output goes to stdout and to bench-results-<date>.txt
 set -euo pipefail
 
@@ -41,5 +41,8 @@ bench() { dotnet run -c Release --no-build --project "$here/Bunker.Bench" -- "$@
   echo
   echo "## peers $corpus"
   bench peers "$corpus"
+  echo
+  echo "## loopback --size 2"
+  bench loopback --size 2
 } 2>&1 | tee "$out"
 echo "results: $out"

@@ -37,6 +37,23 @@ internal sealed class Arguments
             : throw new UsageException($"{name} wants a positive whole number, got '{text}'");
     }
 
+    /// <summary>A comma-separated list of positive whole numbers, e.g. `--streams 1,4,16`.</summary>
+    public int[] Ints(string name, int[] fallback)
+    {
+        if (!_options.TryGetValue(name, out var text))
+            return fallback;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var values = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], out values[i]) || values[i] <= 0)
+                throw new UsageException($"{name} wants positive whole numbers separated by commas, got '{text}'");
+        }
+        return values.Length > 0 ? values : throw new UsageException($"{name} needs at least one number");
+    }
+
+    public string? Text(string name) => _options.TryGetValue(name, out var text) ? text : null;
+
     public bool Has(string name) => _options.ContainsKey(name);
 }
 

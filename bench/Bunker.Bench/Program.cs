@@ -1,6 +1,7 @@
 using Bunker.Bench;
 using Bunker.Bench.IndexLookups;
 using Bunker.Bench.Ingest;
+using Bunker.Bench.Loopback;
 using Bunker.Bench.Peers;
 using Bunker.Bench.Stages;
 
@@ -10,6 +11,8 @@ const string Usage = """
       ingest DIR [--threads N]          the whole write path over DIR; default runs 1 and then 2 threads
       index --chunks N                  fill a fresh index with N entries, then MultiGet lookups/s and RSS
       peers DIR                         Bunker vs restic vs borg on DIR, first and second (all-dedup) backup
+      loopback [--size GiB] [--streams 1,4,16] [--iterations K] [--bunkerd PATH]
+                                        a real bunkerd and this client over 127.0.0.1: upload, re-upload (dedup), restore over N streams
     """;
 
 if (args.Length == 0)
@@ -27,6 +30,7 @@ try
         "ingest" => await IngestCommand.RunAsync(rest),
         "index" => IndexCommand.Run(rest),
         "peers" => await PeersCommand.RunAsync(rest),
+        "loopback" => await LoopbackCommand.RunAsync(rest),
         _ => throw new UsageException($"unknown command '{args[0]}'"),
     };
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Bunker.Chunking;
 using Bunker.Index.RocksDb;
 using Bunker.Index.Serialization;
 

@@ -1,3 +1,4 @@
+using Bunker.Chunking;
 using Bunker.Index.RocksDb;
 
 namespace Bunker.Index;

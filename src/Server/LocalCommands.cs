@@ -1,10 +1,10 @@
+using Bunker.Chunking;
 using Bunker.Index;
-using Bunker.Storage;
-using Bunker.Storage.Chunking;
-using Bunker.Storage.Crypto;
-using Bunker.Storage.Stores;
 using Bunker.Server.Hosting;
 using Bunker.Server.Tenancy;
+using Bunker.Storage;
+using Bunker.Storage.Crypto;
+using Bunker.Storage.Stores;
 
 namespace Bunker.Server;
 

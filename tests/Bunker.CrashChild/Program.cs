@@ -2,9 +2,9 @@
 // Opens (or creates) the repository under ROOT (store/, index/, master.key), backs up BYTES of
 // seeded data as one snapshot, and prints "COMMITTED <id>". With FAULT-POINT it prints
 // "AT <point>" when the write path reaches that point and then waits to be killed.
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage;
-using Bunker.Storage.Chunking;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Stores;
 using Bunker.Storage.Tests;

@@ -1,3 +1,4 @@
+using Bunker.Chunking;
 using Bunker.Index;
 
 namespace Bunker.Index.Tests;

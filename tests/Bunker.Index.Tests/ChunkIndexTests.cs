@@ -1,3 +1,5 @@
+using Bunker.Chunking;
+
 namespace Bunker.Index.Tests;
 
 public sealed class ChunkIndexTests : IDisposable

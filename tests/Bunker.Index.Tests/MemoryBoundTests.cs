@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using Bunker.Chunking;
 
 namespace Bunker.Index.Tests;
 

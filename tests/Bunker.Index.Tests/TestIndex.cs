@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Bunker.Chunking;
 
 namespace Bunker.Index.Tests;
 

@@ -90,6 +90,27 @@ public sealed class CallTests(ServerFixture server) : IClassFixture<ServerFixtur
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
+    [Fact]
+    public async Task A_write_broken_because_the_server_ended_the_call_reports_the_servers_status()
+    {
+        using var channel = server.CreateChannel();
+        using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(EchoMethods.Duplex, null, Timeout());
+        // A pipelining client reads the responses while it writes.
+        var reading = Task.Run(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        });
+        await call.RequestStream.WriteAsync(new EchoRequest { Message = "full", StatusCode = (int)StatusCode.ResourceExhausted });
+        var payload = ByteString.CopyFrom(new byte[64 << 10]);
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 10_000; i++) await call.RequestStream.WriteAsync(new EchoRequest { Payload = payload });
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal("full", e.Status.Detail);
+        Assert.Equal(StatusCode.ResourceExhausted, (await Assert.ThrowsAsync<RpcException>(() => reading)).StatusCode);
+    }
+
     [Theory]
     [InlineData(StatusCode.NotFound, "no such thing")]
     [InlineData(StatusCode.PermissionDenied, "100% denied\nline two ✓")]

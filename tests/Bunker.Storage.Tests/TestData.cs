@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using RuntimeEnvironment = System.Runtime.InteropServices.RuntimeEnvironment;
 using System.Text;
-using Bunker.Storage.Chunking;
+using Bunker.Chunking;
 
 namespace Bunker.Storage.Tests;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bunker.Bench.Measurement;
 using Bunker.Bench.Workloads;
+using Bunker.Chunking;
 using Bunker.Index;
 
 namespace Bunker.Bench.IndexLookups;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Bunker.Bench.Workloads;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage;
-using Bunker.Storage.Chunking;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Stores;
 

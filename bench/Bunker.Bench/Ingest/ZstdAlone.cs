@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Bunker.Bench.Workloads;
-using Bunker.Index;
-using Bunker.Storage.Chunking;
-using Bunker.Storage.Compression;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 
 namespace Bunker.Bench.Ingest;
 

@@ -1,6 +1,5 @@
-using Bunker.Index;
-using Bunker.Storage.Chunking;
-using Bunker.Storage.Compression;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 
 namespace Bunker.Bench.Stages;
 

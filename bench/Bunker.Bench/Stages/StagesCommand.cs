@@ -1,8 +1,8 @@
 using Bunker.Bench.Measurement;
 using Bunker.Bench.Workloads;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 using Bunker.Index;
-using Bunker.Storage.Chunking;
-using Bunker.Storage.Compression;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;
 using Bunker.Storage.Stores;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using Bunker.Chunking;
 using Bunker.Index;
-using Bunker.Storage.Chunking;
 
 namespace Bunker.Bench.Workloads;
 

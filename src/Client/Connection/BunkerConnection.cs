@@ -37,6 +37,17 @@ public sealed class BunkerConnection : IDisposable
     public static BunkerConnection Open(ConnectionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        return new BunkerConnection(settings, CreateChannel(settings));
+    }
+
+    /// <summary>
+    /// A further channel to the same server with the same settings, on its own HTTP/2 connection(s): for
+    /// spreading many parallel streams (a restore's ChunkFetcher). The caller disposes it.
+    /// </summary>
+    public GrpcChannel OpenChannel() => CreateChannel(Settings);
+
+    private static GrpcChannel CreateChannel(ConnectionSettings settings)
+    {
         var handler = new SocketsHttpHandler
         {
             // As GrpcChannel's own default handler: several HTTP/2 connections, kept alive while calls run.
@@ -55,13 +66,12 @@ public sealed class BunkerConnection : IDisposable
                 RemoteCertificateValidationCallback = CaCertificateTrust.Load(caFile).Validate,
             };
         }
-        var channel = GrpcChannel.ForAddress(settings.Server, new GrpcChannelOptions
+        return GrpcChannel.ForAddress(settings.Server, new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpHandler = true,
             MaxReceiveMessageSize = MaxReceiveMessageSize,
         });
-        return new BunkerConnection(settings, channel);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Bunker.Chunking;
+
 namespace Bunker.Index;
 
 /// <summary>

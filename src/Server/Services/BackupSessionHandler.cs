@@ -1,4 +1,4 @@
-using Bunker.Index;
+using Bunker.Chunking;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Sessions;

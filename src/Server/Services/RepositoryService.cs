@@ -1,4 +1,5 @@
 using System.Reflection;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;

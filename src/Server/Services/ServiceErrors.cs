@@ -1,4 +1,3 @@
-using Bunker.Index;
 using Bunker.Protocol.Grpc;
 using Bunker.Server.Tenancy;
 using Bunker.Storage;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Bunker.Index;
+using Bunker.Chunking;
 using Bunker.Protocol.Grpc;
 using Google.Protobuf;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Bunker.Chunking;
 using Bunker.Index;
 
 namespace Bunker.Server.Sessions;

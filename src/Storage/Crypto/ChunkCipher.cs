@@ -1,5 +1,6 @@
 using System.Text;
 using System.Security.Cryptography;
+using Bunker.Chunking;
 using Bunker.Index;
 
 namespace Bunker.Storage.Crypto;

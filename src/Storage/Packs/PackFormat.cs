@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Bunker.Chunking;
 using Bunker.Index;
 
 namespace Bunker.Storage.Packs;

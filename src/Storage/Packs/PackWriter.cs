@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage.Buffers;
 using Bunker.Storage.Crypto;

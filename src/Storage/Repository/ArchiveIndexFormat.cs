@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Bunker.Index;
+using Bunker.Chunking;
 
 namespace Bunker.Storage;
 

@@ -1,6 +1,5 @@
-using Bunker.Index;
+using Bunker.Chunking;
 using Bunker.Protocol.V1;
-using Bunker.Storage.Chunking;
 using Google.Protobuf;
 
 namespace Bunker.Storage;

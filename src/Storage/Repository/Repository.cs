@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 using Bunker.Index;
-using Bunker.Storage.Compression;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;
 using Bunker.Storage.Stores;

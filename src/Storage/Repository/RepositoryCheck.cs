@@ -1,4 +1,5 @@
 using System.Buffers;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage.Packs;
 using Bunker.Storage.Stores;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage.Buffers;
 using Bunker.Storage.Crypto;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Protocol.V1;
 using Bunker.Storage.Crypto;

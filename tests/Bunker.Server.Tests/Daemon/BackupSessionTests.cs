@@ -1,3 +1,4 @@
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;

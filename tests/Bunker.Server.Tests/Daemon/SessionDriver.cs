@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using Bunker.Index;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
-using Bunker.Storage.Compression;
 using Google.Protobuf;
 
 namespace Bunker.Server.Tests.Daemon;

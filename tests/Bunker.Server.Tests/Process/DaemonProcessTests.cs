@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Bunker.Index;
+using Bunker.Chunking;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Tests.Daemon;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Bunker.Storage.Chunking;
+using Bunker.Chunking;
 using Xunit.Abstractions;
 
 namespace Bunker.Storage.Tests.Chunking;

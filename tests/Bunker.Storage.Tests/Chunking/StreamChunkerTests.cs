@@ -1,4 +1,4 @@
-using Bunker.Storage.Chunking;
+using Bunker.Chunking;
 
 namespace Bunker.Storage.Tests.Chunking;
 

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Bunker.Index;
-using Bunker.Storage.Chunking;
-using Bunker.Storage.Compression;
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 using Xunit.Abstractions;
 
 namespace Bunker.Storage.Tests.Compression;

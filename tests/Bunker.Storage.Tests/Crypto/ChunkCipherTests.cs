@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage.Crypto;
 

@@ -1,5 +1,5 @@
+using Bunker.Chunking;
 using Bunker.Index;
-using Bunker.Storage.Chunking;
 
 namespace Bunker.Storage.Tests.Repository;
 

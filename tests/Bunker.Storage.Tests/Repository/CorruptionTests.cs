@@ -1,3 +1,4 @@
+using Bunker.Chunking;
 using Bunker.Index;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;

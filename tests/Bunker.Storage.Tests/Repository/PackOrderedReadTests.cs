@@ -1,5 +1,6 @@
+using Bunker.Chunking;
+using Bunker.Chunking.Compression;
 using Bunker.Index;
-using Bunker.Storage.Compression;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;
 using Bunker.Storage.Stores;

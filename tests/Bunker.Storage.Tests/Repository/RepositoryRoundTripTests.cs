@@ -1,5 +1,5 @@
+using Bunker.Chunking;
 using Bunker.Index;
-using Bunker.Storage.Chunking;
 using Bunker.Storage.Crypto;
 using Bunker.Storage.Packs;
 using Bunker.Storage.Stores;

@@ -12,12 +12,16 @@ namespace Bunker.Protocol.Grpc;
 /// </summary>
 internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>, IDisposable
 {
+    /// <summary>How long a failed write waits for the server's status before its own error decides the call's.</summary>
+    private static readonly TimeSpan WriteFailureGrace = TimeSpan.FromSeconds(2);
+
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
     private readonly CallOptions _options;
     private readonly CancellationTokenSource _deadlineCts = new();
     private readonly CancellationTokenSource _callCts;
     private readonly TaskCompletionSource<Metadata> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _statusLock = new();
     private Status? _status;
@@ -228,6 +232,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
         catch (Exception e) when (e is not InvalidOperationException)
         {
+            await AwaitServerStatusAsync(token).ConfigureAwait(false);
             Finish(StatusFromException(e, "Error writing the request"), Metadata.Empty);
             ThrowIfFailed();
             throw;
@@ -237,6 +242,16 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             _writeLock.Release();
         }
     }
+
+    /// <summary>
+    /// A write also fails when the server has ended the call (its handler returned or threw) while we were still
+    /// sending. The server's status is then on its way in the response, and it, not the broken write, says what
+    /// happened: unless the call was cancelled here, give whoever reads the response a moment to receive it.
+    /// </summary>
+    private Task AwaitServerStatusAsync(CancellationToken writeToken) =>
+        _status is not null || writeToken.IsCancellationRequested
+            ? Task.CompletedTask
+            : Task.WhenAny(_finished.Task, Task.Delay(WriteFailureGrace, CancellationToken.None));
 
     public async Task CompleteAsync()
     {
@@ -273,6 +288,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             _status = status;
             _trailers = trailers;
         }
+        _finished.TrySetResult();
         if (status.StatusCode == StatusCode.OK)
         {
             _headers.TrySetResult(Metadata.Empty);

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>
 /// Cuts a <see cref="Stream"/> into chunks through one pooled buffer of about 2 x MaxSize.

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Bunker.Index;
+namespace Bunker.Chunking;
 
 /// <summary>
 /// The SHA-256 of a chunk's plaintext: its name everywhere in Bunker. Held inline as four 64-bit

@@ -1,4 +1,4 @@
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>Cuts every <see cref="MaxSize"/> bytes: for disk images, where offsets are stable.</summary>
 public sealed class FixedChunker : IChunkBoundary

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>Chunk size bounds for <see cref="FastCdcChunker"/>.</summary>
 public sealed record FastCdcOptions

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Bunker.Storage.Compression;
+namespace Bunker.Chunking.Compression;
 
 /// <summary>
 /// P/Invoke into the system libzstd. The versioned soname is named explicitly: the unversioned
 /// libzstd.so comes only with the -dev package. (No DllImportResolver: an assembly may register
-/// only one, and other code in Bunker.Storage may need it.)
+/// only one, and other code in this assembly may need it.)
 /// </summary>
 internal static unsafe partial class ZstdNative
 {

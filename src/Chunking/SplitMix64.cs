@@ -1,4 +1,4 @@
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood, 2014): a fully specified 64-bit generator, used where a

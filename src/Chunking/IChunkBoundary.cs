@@ -1,4 +1,4 @@
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>
 /// Decides where chunks end. Stateless between calls: every call starts at a chunk start.

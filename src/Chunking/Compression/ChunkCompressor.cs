@@ -1,6 +1,4 @@
-using Bunker.Index;
-
-namespace Bunker.Storage.Compression;
+namespace Bunker.Chunking.Compression;
 
 /// <summary>
 /// Compresses chunks with zstd, or stores them raw when compression does not pay.

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Bunker.Storage.Chunking;
+namespace Bunker.Chunking;
 
 /// <summary>
 /// Content-defined chunking with FastCDC (Xia et al., USENIX ATC 2016) and normalized chunking

@@ -1,4 +1,4 @@
-namespace Bunker.Index;
+namespace Bunker.Chunking;
 
 /// <summary>How a chunk's stored bytes are encoded before encryption. Persisted: never renumber.</summary>
 public enum ChunkCodec : byte
