@@ -214,10 +214,15 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     public async Task WriteAsync(TRequest message, CancellationToken cancellationToken)
     {
         var content = _requestContent ?? throw new InvalidOperationException("This call has no request stream.");
+        // A call the server already failed says so, rather than failing the write some other way.
+        ThrowIfFailed();
         using var linked = GrpcWire.Link(cancellationToken, _callCts.Token, out var token);
-        await _writeLock.WaitAsync(token).ConfigureAwait(false);
+        bool locked = false;
         try
         {
+            // Waiting for the lock is inside the try: the server's status may cancel the call while we wait.
+            await _writeLock.WaitAsync(token).ConfigureAwait(false);
+            locked = true;
             if (_requestCompleted) throw new InvalidOperationException("The request stream is already complete.");
             ThrowIfFinished();
             _requestWriter ??= PipeWriter.Create(await content.GetStreamAsync(token).ConfigureAwait(false), new StreamPipeWriterOptions(leaveOpen: true));
@@ -230,7 +235,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             ThrowIfFailed();
             throw;
         }
-        catch (Exception e) when (e is not InvalidOperationException)
+        // ObjectDisposedException is an InvalidOperationException, but here it means the request
+        // stream was torn down under the write (the call ended), not that the caller misused it.
+        catch (Exception e) when (e is not InvalidOperationException or ObjectDisposedException)
         {
             await AwaitServerStatusAsync(token).ConfigureAwait(false);
             Finish(StatusFromException(e, "Error writing the request"), Metadata.Empty);
@@ -239,7 +246,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
         finally
         {
-            _writeLock.Release();
+            if (locked) _writeLock.Release();
         }
     }
 
