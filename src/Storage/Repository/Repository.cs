@@ -187,15 +187,27 @@ public sealed partial class Repository : IAsyncDisposable
     {
         if (present.Length < digests.Length)
             throw new ArgumentException("the result span is shorter than the digest list", nameof(present));
-        _index.Chunks.CountPresent(Id, digests, present);
-        int count = 0;
-        for (int i = 0; i < digests.Length; i++)
+        // Open packs first, the index second. A sealed pack is indexed before its chunks leave
+        // _pending, so a chunk not pending when we look has either been indexed already or is
+        // absent; the other order can miss a chunk that moves from one to the other in between.
+        bool[] pending = ArrayPool<bool>.Shared.Rent(digests.Length);
+        try
         {
-            if (!present[i] && _pending.ContainsKey(digests[i]))
-                present[i] = true;
-            if (present[i]) count++;
+            for (int i = 0; i < digests.Length; i++)
+                pending[i] = _pending.ContainsKey(digests[i]);
+            _index.Chunks.CountPresent(Id, digests, present);
+            int count = 0;
+            for (int i = 0; i < digests.Length; i++)
+            {
+                present[i] |= pending[i];
+                if (present[i]) count++;
+            }
+            return count;
         }
-        return count;
+        finally
+        {
+            ArrayPool<bool>.Shared.Return(pending);
+        }
     }
 
     /// <summary>Where an indexed chunk lives, or false when the index has no such chunk.</summary>
@@ -206,9 +218,10 @@ public sealed partial class Repository : IAsyncDisposable
     {
         if (!_index.Chunks.TryGet(Id, digest, out var location))
         {
-            if (!_pending.ContainsKey(digest))
-                throw new ChunkNotFoundException(Id, digest);
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            // Pending means in an open pack: flush it. Not pending may also mean indexed since
+            // the first look (see Has), so the index is asked again either way.
+            if (_pending.ContainsKey(digest))
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
             if (!_index.Chunks.TryGet(Id, digest, out location))
                 throw new ChunkNotFoundException(Id, digest);
         }

@@ -79,4 +79,48 @@ public class RebuildAndConcurrencyTests
         index.Chunks.Scan(id).Select(p => $"{p.Key} {p.Value}").Order().ToList(),
         index.Packs.Scan(id).Select(p => $"{p.Id} {p.Location} {p.Size} {p.LiveBytes} {p.ChunkCount} {p.Created.ToUnixTimeMilliseconds()}").Order().ToList(),
         index.Snapshots.List(id).Select(s => $"{s.Id} {s.Host} {s.SourceKind} {s.SourceId} {s.Time.UtcTicks} {Convert.ToHexString(s.Manifest)}").Order().ToList());
+
+    [Fact]
+    public async Task A_stored_chunk_is_always_present_to_Has_while_its_pack_moves_from_open_to_indexed()
+    {
+        // Tiny packs seal constantly, so chunks keep moving from the open-pack set to the index
+        // while a checker asks about chunks whose puts have returned. Has must never call one missing.
+        await using var f = await RepositoryFixture.CreateAsync(new RepositoryOptions { PackTargetSize = 1 << 16, Writers = 2 });
+        // The checker asks about the most recent puts: those are the chunks in transit.
+        var recent = new ChunkDigest[64];
+        int stored = 0;
+        using var done = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                var data = TestData.Random(2048, (ulong)(10_000 * (w + 1) + i));
+                var digest = ChunkDigest.Compute(data);
+                await f.Repository.PutAsync(digest, data);
+                lock (recent)
+                    recent[stored++ % recent.Length] = digest;
+            }
+        })).ToArray();
+        var checker = Task.Run(() =>
+        {
+            var present = new bool[recent.Length];
+            var batch = new ChunkDigest[recent.Length];
+            int checks = 0;
+            while (!done.IsCancellationRequested || checks == 0)
+            {
+                int n;
+                lock (recent)
+                {
+                    n = Math.Min(stored, recent.Length);
+                    recent.AsSpan(0, n).CopyTo(batch);
+                }
+                Assert.Equal(n, f.Repository.Has(batch.AsSpan(0, n), present));
+                checks++;
+            }
+            return checks;
+        });
+        await Task.WhenAll(writers);
+        done.Cancel();
+        Assert.True(await checker > 0);
+    }
 }
