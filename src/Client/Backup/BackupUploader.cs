@@ -411,13 +411,13 @@ public sealed class BackupUploader : IAsyncDisposable
                 if (entries[end].Length > 0) chunks++;
                 end++;
             }
-            var packed = ArrayPool<byte>.Shared.Rent(Math.Max(1, chunks * PackedEntries.EntrySize));
+            var packed = ArrayPool<byte>.Shared.Rent(Math.Max(1, chunks * ChunkEntryLayout.Size));
             int at = 0;
             for (int i = start; i < end; i++)
             {
                 if (entries[i].Length == 0) continue; // a declaration: the message itself is enough
-                PackedEntries.Write(packed.AsSpan(at), entries[i].Digest, entries[i].Length);
-                at += PackedEntries.EntrySize;
+                ChunkEntryLayout.Write(packed.AsSpan(at), entries[i].Digest, (uint)entries[i].Length);
+                at += ChunkEntryLayout.Size;
             }
             Send(new BackupRequest
             {

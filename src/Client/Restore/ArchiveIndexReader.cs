@@ -26,12 +26,12 @@ public static class ArchiveIndexReader
         while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
         {
             var page = call.ResponseStream.Current;
-            if (page.Entries.Length % PackedEntries.EntrySize != 0 || page.FirstEntry != next || page.FirstOffset != (ulong)offset)
+            if (page.Entries.Length % ChunkEntryLayout.Size != 0 || page.FirstEntry != next || page.FirstOffset != (ulong)offset)
                 throw new InvalidDataException($"archive '{archive}': a page of the index does not continue at entry {next}, offset {offset}");
-            int count = page.Entries.Length / PackedEntries.EntrySize;
+            int count = page.Entries.Length / ChunkEntryLayout.Size;
             for (int i = 0; i < count; i++)
             {
-                var (digest, length) = PackedEntries.Read(page.Entries.Span, i);
+                var (digest, length) = ChunkEntryLayout.Read(page.Entries.Span, i);
                 yield return new ArchiveEntry(digest, (int)length, offset);
                 offset += length;
             }

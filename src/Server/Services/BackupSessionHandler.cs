@@ -154,14 +154,14 @@ internal sealed class BackupSessionHandler
             _archives.Add(archive);
         }
         var entries = append.Entries.Span;
-        if (entries.Length % WireLists.EntrySize != 0)
+        if (entries.Length % ChunkEntryLayout.Size != 0)
             throw ServiceErrors.Error(StatusCode.InvalidArgument, $"append: {entries.Length} bytes is not a whole number of 36-byte entries");
-        int count = entries.Length / WireLists.EntrySize;
+        int count = entries.Length / ChunkEntryLayout.Size;
         if (count > MaxAppendEntries)
             throw ServiceErrors.Error(StatusCode.InvalidArgument, $"append: {count} entries in one message; the most is {MaxAppendEntries}");
         for (int i = 0; i < count; i++)
         {
-            var (digest, length) = WireLists.ReadEntry(append.Entries.Span, i);
+            var (digest, length) = ChunkEntryLayout.Read(append.Entries.Span, i);
             if (!_session.Knows(digest))
                 throw ServiceErrors.Error(StatusCode.FailedPrecondition,
                     $"append to '{append.Archive}': chunk {digest} was neither uploaded in this session nor confirmed present to it; offer it first");

@@ -161,13 +161,13 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         if (archive is null)
             throw ServiceErrors.Error(StatusCode.NotFound, "the snapshot has no such archive");
 
-        var page = new byte[IndexPageEntries * WireLists.EntrySize];
+        var page = new byte[IndexPageEntries * ChunkEntryLayout.Size];
         int inPage = 0;
         ulong firstEntry = 0, firstOffset = 0, entryNumber = 0;
         await foreach (var entry in repository.ReadArchiveAsync(archive, context.CancellationToken).ConfigureAwait(false))
         {
             if (inPage == 0) { firstEntry = entryNumber; firstOffset = entry.Offset; }
-            WireLists.WriteEntry(page.AsSpan(inPage * WireLists.EntrySize), entry.Digest, entry.Length);
+            ChunkEntryLayout.Write(page.AsSpan(inPage * ChunkEntryLayout.Size), entry.Digest, entry.Length);
             inPage++;
             entryNumber++;
             if (inPage == IndexPageEntries)
@@ -183,7 +183,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         {
             FirstEntry = firstEntry,
             FirstOffset = firstOffset,
-            Entries = ByteString.CopyFrom(page, 0, inPage * WireLists.EntrySize),
+            Entries = ByteString.CopyFrom(page, 0, inPage * ChunkEntryLayout.Size),
         }, context.CancellationToken);
     });
 

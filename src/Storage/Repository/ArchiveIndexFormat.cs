@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Bunker.Chunking;
 
 namespace Bunker.Storage;
@@ -7,13 +6,13 @@ namespace Bunker.Storage;
 public readonly record struct ArchiveEntry(ChunkDigest Digest, uint Length, ulong Offset);
 
 /// <summary>
-/// The layout of an index chunk: "BNKAIDX1" (8) then entries of digest (32) | length (u32 LE).
+/// The layout of an index chunk: "BNKAIDX1" (8) then <see cref="ChunkEntryLayout"/> entries.
 /// Index chunks are ordinary chunks, so they dedup, pack, encrypt and verify like any other, and
 /// a manifest only lists their digests however long the archive is.
 /// </summary>
 public static class ArchiveIndexFormat
 {
-    public const int EntrySize = ChunkDigest.Size + 4;
+    public const int EntrySize = ChunkEntryLayout.Size;
     public static ReadOnlySpan<byte> Magic => "BNKAIDX1"u8;
 
     /// <summary>
@@ -23,12 +22,6 @@ public static class ArchiveIndexFormat
     public const int MaxChunkBytes = 1 << 20;
     public const int EntriesPerChunk = (MaxChunkBytes - 8) / EntrySize;
 
-    internal static void WriteEntry(Span<byte> destination, in ChunkDigest digest, uint length)
-    {
-        digest.CopyTo(destination);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[ChunkDigest.Size..], length);
-    }
-
     /// <summary>Checks an index chunk's shape and says how many entries it holds.</summary>
     public static int CountEntries(ReadOnlySpan<byte> chunk)
     {
@@ -37,9 +30,6 @@ public static class ArchiveIndexFormat
         return (chunk.Length - Magic.Length) / EntrySize;
     }
 
-    public static (ChunkDigest Digest, uint Length) ReadEntry(ReadOnlySpan<byte> chunk, int index)
-    {
-        var entry = chunk.Slice(Magic.Length + index * EntrySize, EntrySize);
-        return (new ChunkDigest(entry[..ChunkDigest.Size]), BinaryPrimitives.ReadUInt32LittleEndian(entry[ChunkDigest.Size..]));
-    }
+    public static (ChunkDigest Digest, uint Length) ReadEntry(ReadOnlySpan<byte> chunk, int index) =>
+        ChunkEntryLayout.Read(chunk[Magic.Length..], index);
 }

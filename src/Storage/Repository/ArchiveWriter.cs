@@ -51,7 +51,7 @@ public sealed class ArchiveWriter
         if (length <= 0 || length > Packs.PackFormat.MaxChunkSize)
             throw new ArgumentOutOfRangeException(nameof(length), length, "a chunk length must be positive and at most the chunk limit");
 
-        ArchiveIndexFormat.WriteEntry(_chunk.AsSpan(8 + _chunkEntries * ArchiveIndexFormat.EntrySize), digest, (uint)length);
+        ChunkEntryLayout.Write(_chunk.AsSpan(8 + _chunkEntries * ArchiveIndexFormat.EntrySize), digest, (uint)length);
         _chunkEntries++;
         _size += (ulong)length;
         _count++;
