@@ -55,26 +55,26 @@ public sealed class Bunkerd : IAsyncDisposable
     public Registry Registry => Host.Registry;
 
     /// <summary>Reads configuration (appsettings.json, BUNKER_ variables, arguments) into options.</summary>
-    public static BunkerdOptions ReadOptions(string[] args, Func<string, string?>? env = null)
+    public static BunkerdOptions ReadOptions(string[] args)
     {
-        var builder = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables("BUNKER_")
-            .AddCommandLine(args, SwitchMappings);
-        var first = builder.Build();
+        // An explicit --config file sits above appsettings.json but below variables and arguments,
+        // so the layers are read once to find it and then built for real.
+        IConfigurationRoot Layers(string? explicitFile)
+        {
+            var builder = new ConfigurationBuilder()
+                .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+                .AddJsonFile("appsettings.json", optional: true);
+            if (explicitFile is not null)
+                builder.AddJsonFile(Path.GetFullPath(explicitFile), optional: false);
+            return builder.AddEnvironmentVariables("BUNKER_").AddCommandLine(args, SwitchMappings).Build();
+        }
+
+        var first = Layers(null);
         if (first["Config"] is { Length: > 0 } explicitFile)
         {
             if (!File.Exists(explicitFile))
                 throw new ArgumentException($"configuration file '{explicitFile}' does not exist");
-            // An explicit file sits above appsettings.json but below variables and arguments.
-            builder = new ConfigurationBuilder()
-                .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-                .AddJsonFile("appsettings.json", optional: true)
-                .AddJsonFile(Path.GetFullPath(explicitFile), optional: false)
-                .AddEnvironmentVariables("BUNKER_")
-                .AddCommandLine(args, SwitchMappings);
-            first = builder.Build();
+            first = Layers(explicitFile);
         }
         var options = new BunkerdOptions();
         try

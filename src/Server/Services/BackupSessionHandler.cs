@@ -26,8 +26,10 @@ internal sealed class BackupSessionHandler
     private readonly BackupSessionState _session;
     private readonly SnapshotDraft _draft;
     private readonly ILogger _logger;
-    private readonly ChunkDigest[] _digests = new ChunkDigest[MaxOfferDigests];
+    private readonly ChunkDigest[] _digests = new ChunkDigest[Math.Max(MaxOfferDigests, MaxAppendEntries)];
     private readonly bool[] _present = new bool[MaxOfferDigests];
+    // Offers and appends share the digest scratch (their limits are equal); lengths are the appends'.
+    private readonly uint[] _lengths = new uint[MaxAppendEntries];
     private readonly List<ArchiveWriter> _archives = [];
     private readonly Dictionary<string, ArchiveWriter> _archivesByName = new(StringComparer.Ordinal);
 
@@ -159,15 +161,20 @@ internal sealed class BackupSessionHandler
         int count = entries.Length / ChunkEntryLayout.Size;
         if (count > MaxAppendEntries)
             throw ServiceErrors.Error(StatusCode.InvalidArgument, $"append: {count} entries in one message; the most is {MaxAppendEntries}");
+        // One pass to parse, one lock for the whole batch's check, then the archive.
+        var digests = _digests.AsSpan(0, count);
+        for (int i = 0; i < count; i++)
+            (digests[i], _lengths[i]) = ChunkEntryLayout.Read(entries, i);
+        int unknown = _session.FirstUnknown(digests);
+        if (unknown >= 0)
+            throw ServiceErrors.Error(StatusCode.FailedPrecondition,
+                $"append to '{append.Archive}': chunk {digests[unknown]} was neither uploaded in this session nor confirmed present to it; offer it first");
         for (int i = 0; i < count; i++)
         {
-            var (digest, length) = ChunkEntryLayout.Read(append.Entries.Span, i);
-            if (!_session.Knows(digest))
-                throw ServiceErrors.Error(StatusCode.FailedPrecondition,
-                    $"append to '{append.Archive}': chunk {digest} was neither uploaded in this session nor confirmed present to it; offer it first");
+            uint length = _lengths[i];
             if (length == 0 || length > PackFormat.MaxChunkSize)
                 throw ServiceErrors.Error(StatusCode.InvalidArgument, $"append to '{append.Archive}': entry {i} has length {length}; it must be 1 to {PackFormat.MaxChunkSize}");
-            await archive.AddAsync(digest, (int)length, cancellationToken).ConfigureAwait(false);
+            await archive.AddAsync(_digests[i], (int)length, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -198,7 +198,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
             // The bytes are only valid during this callback; the write serialises them before it returns.
             await responseStream.WriteAsync(new ChunkData
             {
-                Digest = ByteString.CopyFrom(chunk.Digest.ToArray()),
+                Digest = UnsafeByteOperations.UnsafeWrap(chunk.Digest.ToArray()),
                 Encoding = chunk.Codec == ChunkCodec.Zstd ? ChunkEncoding.Zstd : ChunkEncoding.None,
                 RawLength = (uint)chunk.RawLength,
                 Data = UnsafeByteOperations.UnsafeWrap(chunk.Encoded),

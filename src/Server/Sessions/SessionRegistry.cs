@@ -148,6 +148,17 @@ public sealed class BackupSessionState : IDisposable
         lock (_lock) return _known.Contains(digest);
     }
 
+    /// <summary>The index of the first digest the session may not reference, or -1 when it may reference them all.</summary>
+    public int FirstUnknown(ReadOnlySpan<ChunkDigest> digests)
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < digests.Length; i++)
+                if (!_known.Contains(digests[i])) return i;
+        }
+        return -1;
+    }
+
     public void Abort()
     {
         AbortedByServer = true;
