@@ -6,7 +6,8 @@ using System.Text;
 namespace Bunker.Tests.Shared;
 
 /// <summary>
-/// A real bunkerd process (the built bunkerd.dll beside the tests) on a free loopback port, h2c or TLS.
+/// A real bunkerd process (the built bunkerd.dll beside the tests, or <see cref="BunkerdDll"/>) on a free
+/// loopback port, h2c or TLS. The tests and the loopback benchmark both start their daemons here.
 /// Compiled into each test project that needs it; that project must reference src/Server.
 /// </summary>
 public sealed class DaemonProcess : IAsyncDisposable
@@ -26,6 +27,9 @@ public sealed class DaemonProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
+
+    /// <summary>The bunkerd.dll to run; the benchmark, which is not built beside it, points this at the build.</summary>
+    public static string BunkerdDll { get; set; } = Path.Combine(AppContext.BaseDirectory, "bunkerd.dll");
 
     public string Data { get; }
     public int Port { get; }
@@ -97,9 +101,9 @@ public sealed class DaemonProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = Path.GetDirectoryName(BunkerdDll)!,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bunkerd.dll"));
+        info.ArgumentList.Add(BunkerdDll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         // Only what the test gives: an inherited BUNKER_ variable (BUNKER_LISTEN, BUNKER_TLS__CERT, ...) would change the daemon.
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("BUNKER_", StringComparison.Ordinal)).ToList())

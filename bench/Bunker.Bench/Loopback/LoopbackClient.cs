@@ -1,3 +1,4 @@
+using Bunker.Tests.Shared;
 using System.Diagnostics;
 using Bunker.Chunking;
 using Bunker.Client.Backup;
@@ -31,7 +32,7 @@ internal sealed class LoopbackClient : IDisposable
         _connection = connection;
     }
 
-    public static async Task<LoopbackClient> ConnectAsync(BunkerdProcess server)
+    public static async Task<LoopbackClient> ConnectAsync(DaemonProcess server)
     {
         var admin = BunkerConnection.Open(new ConnectionSettings(server.Address, server.AdminToken, null, null));
         try

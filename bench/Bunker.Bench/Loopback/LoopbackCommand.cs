@@ -1,3 +1,4 @@
+using Bunker.Tests.Shared;
 using System.Diagnostics;
 using Bunker.Bench.Measurement;
 using Bunker.Bench.Workloads;
@@ -22,10 +23,10 @@ internal static class LoopbackCommand
         long size = args.Long("--size", 2) << 30;
         int[] streamCounts = args.Ints("--streams", [1, 4, 16]);
         int iterations = args.Int("--iterations", 3);
-        string dll = BunkerdProcess.Locate(args.Text("--bunkerd"));
+        DaemonProcess.BunkerdDll = BunkerdLocator.Locate(args.Text("--bunkerd"));
 
         using var work = new TempDirectory("loopback");
-        await using var server = await BunkerdProcess.StartAsync(dll, work.Sub("data"));
+        await using var server = await DaemonProcess.StartAsync(work.Sub("data"));
         using var client = await LoopbackClient.ConnectAsync(server);
         bool peaksReset = ProcessMemory.TryResetPeak(server.Pid) && ProcessMemory.TryResetPeak();
         Console.WriteLine($"loopback: {Units.Megabytes(size)} MB of SplitMix64 data (incompressible), FastCDC 512 KiB/1 MiB/8 MiB, " +
