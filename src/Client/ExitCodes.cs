@@ -8,4 +8,6 @@ public static class ExitCodes
     public const int Failed = 1;
     /// <summary>The command line or environment was wrong: bad arguments, role, duration or URL, or no token.</summary>
     public const int Usage = 2;
+    /// <summary>The command finished, but some files could not be read or written; each one was named on stderr.</summary>
+    public const int Incomplete = 3;
 }

@@ -74,8 +74,9 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
                 result.GetValue(CaCertificate));
             settings = ConnectionSettings.Resolve(flags, environment);
             using var connection = BunkerConnection.Open(settings);
-            await body(new CommandCall(result, connection, output, ct));
-            return ExitCodes.Ok;
+            var call = new CommandCall(result, connection, output, ct);
+            await body(call);
+            return call.ExitCode;
         }
         catch (UsageException e)
         {
@@ -101,4 +102,7 @@ internal sealed record CommandCall(ParseResult Result, BunkerConnection Connecti
 {
     /// <summary>Options for one call: token, deadline (the connection's default unless given) and this run's cancellation.</summary>
     public CallOptions Options(TimeSpan? timeout = null) => Connection.Call(CancellationToken, timeout);
+
+    /// <summary>What the process exits with when the body returns: <see cref="ExitCodes.Ok"/> unless the body says otherwise (<see cref="ExitCodes.Incomplete"/>).</summary>
+    public int ExitCode { get; set; } = ExitCodes.Ok;
 }
