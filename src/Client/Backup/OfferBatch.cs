@@ -7,14 +7,21 @@ namespace Bunker.Client.Backup;
 /// <summary>
 /// A chunk new to the session, from <see cref="BackupUploader.AddChunkAsync"/> until it is put on the
 /// wire or the server says it has it. Its bytes sit in a pooled buffer: raw at first, then encoded.
+/// A known chunk (<see cref="BackupUploader.AddKnownChunkAsync"/>) has no bytes: it is only offered.
 /// </summary>
-internal sealed class PendingChunk(ChunkDigest digest, byte[] buffer, int rawLength)
+internal sealed class PendingChunk(ChunkDigest digest, byte[]? buffer, int rawLength, string? knownArchive = null)
 {
     private int _released;
 
+    /// <summary>A chunk the caller says the repository has, added to <paramref name="archive"/> by digest alone.</summary>
+    public static PendingChunk Known(ChunkDigest digest, int rawLength, string archive) => new(digest, null, rawLength, archive);
+
     public ChunkDigest Digest { get; } = digest;
     public int RawLength { get; } = rawLength;
-    public byte[] Buffer { get; private set; } = buffer;
+    public byte[] Buffer { get; private set; } = buffer ?? [];
+    /// <summary>For a known chunk, the archive it was added to (for the error if the server lacks it); null otherwise.</summary>
+    public string? KnownArchive { get; } = knownArchive;
+    public bool IsKnown => KnownArchive is not null;
     public ChunkEncoding Encoding { get; private set; } = ChunkEncoding.None;
     public int EncodedLength { get; private set; } = rawLength;
 
@@ -33,7 +40,7 @@ internal sealed class PendingChunk(ChunkDigest digest, byte[] buffer, int rawLen
     /// <summary>Returns the buffer to the pool and the raw length to the budget, once however often it is called.</summary>
     public void Release(ByteBudget budget)
     {
-        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        if (IsKnown || Interlocked.Exchange(ref _released, 1) != 0) return; // a known chunk holds neither buffer nor budget
         ArrayPool<byte>.Shared.Return(Buffer);
         budget.Release(RawLength);
     }
