@@ -24,4 +24,18 @@ internal static class Formats
     public static string OrDash(string value) => value.Length == 0 ? "-" : value;
 
     public static JsonNode? JsonOrNull(string value) => value.Length == 0 ? null : JsonValue.Create(value);
+
+    /// <summary>A byte count for people: B, KiB, MiB, GiB, TiB with one decimal.</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        double value = bytes;
+        int unit = 0;
+        while (Math.Abs(value) >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return unit == 0 ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B") : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
 }
