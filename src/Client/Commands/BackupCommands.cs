@@ -54,12 +54,14 @@ internal static class BackupCommands
                 Parent = result.GetValue(parent),
                 Force = result.GetValue(force),
             };
-            var progress = new FileBackupProgress();
+            // Without a bar to draw, no progress: it costs a second walk of the tree to learn the totals.
+            bool showProgress = context.ProgressEnabled(call);
+            var progress = showProgress ? new FileBackupProgress() : null;
             var clock = Stopwatch.StartNew();
             FileBackupResult backup;
             try
             {
-                backup = await ProgressDisplay.RunAsync(context.ProgressEnabled(call), "backup", progress.Figures,
+                backup = await ProgressDisplay.RunAsync(showProgress, "backup", () => progress!.Figures(),
                     () => FileBackup.RunAsync(call.Connection.Repository, repo, request, call.Options(Timeout.InfiniteTimeSpan), progress, call.CancellationToken));
             }
             catch (ArgumentException e)
