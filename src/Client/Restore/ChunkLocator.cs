@@ -13,10 +13,13 @@ namespace Bunker.Client.Restore;
 /// </summary>
 public static class ChunkLocator
 {
+    /// <summary>LocateChunks calls in flight at once for a long list.</summary>
+    public const int ConcurrentRequests = 4;
+
     /// <summary>
     /// The distinct digests of <paramref name="digests"/>, sorted by the server's locality key (pack,
     /// then offset in the pack); chunks with equal keys keep the order of their first use. Asks in
-    /// requests of at most <see cref="ChunkFetcher.MaxDigestsPerRequest"/> digests, one after another.
+    /// requests of at most <see cref="ChunkFetcher.MaxDigestsPerRequest"/> digests, up to <see cref="ConcurrentRequests"/> at once.
     /// </summary>
     /// <exception cref="RpcException">NOT_FOUND when the repository lacks a chunk; any other error of the call.</exception>
     /// <exception cref="InvalidDataException">The server answered with the wrong number of keys.</exception>
@@ -29,16 +32,19 @@ public static class ChunkLocator
         var distinct = Distinct(digests);
         // Either token stops the calls: the caller's options may carry a run's token already.
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(ct, options.CancellationToken);
-        options = options.WithCancellationToken(cancellation.Token);
         // A key with its digest's first-use position: sorting the pairs sorts by key, ties by first use.
         var order = new (ulong Key, int Position)[distinct.Length];
-        for (int start = 0; start < distinct.Length; start += ChunkFetcher.MaxDigestsPerRequest)
+        int batches = (distinct.Length + ChunkFetcher.MaxDigestsPerRequest - 1) / ChunkFetcher.MaxDigestsPerRequest;
+        // A few requests at once: the server's lookups then use more than one core. Each fills its own slice of order.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ConcurrentRequests, CancellationToken = cancellation.Token };
+        await Parallel.ForEachAsync(Enumerable.Range(0, batches), parallel, async (batch, token) =>
         {
+            int start = batch * ChunkFetcher.MaxDigestsPerRequest;
             int count = Math.Min(ChunkFetcher.MaxDigestsPerRequest, distinct.Length - start);
-            var keys = await LocateAsync(client, repository, distinct.AsMemory(start, count), options).ConfigureAwait(false);
+            var keys = await LocateAsync(client, repository, distinct.AsMemory(start, count), options.WithCancellationToken(token)).ConfigureAwait(false);
             for (int i = 0; i < count; i++)
                 order[start + i] = (BinaryPrimitives.ReadUInt64LittleEndian(keys.Span.Slice(i * sizeof(ulong))), start + i);
-        }
+        }).ConfigureAwait(false);
         Array.Sort(order);
 
         var sorted = new ChunkDigest[distinct.Length];
