@@ -36,6 +36,10 @@ public static class Cli
         {
             HelloCommand.Create(context),
             BackupCommands.Create(context),
+            SnapshotsCommand.Create(context),
+            LsCommand.Create(context),
+            DiffCommand.Create(context),
+            DumpCommand.Create(context),
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {
                 TenantCommands.Create(context),

@@ -105,6 +105,6 @@ internal static class BackupCommands
         output.Out.WriteLine(id);
         output.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"snapshot {id[..8]} saved: files {backup.FilesNew} new, {backup.FilesChanged} changed, {backup.FilesUnchanged} unchanged; " +
-            $"{Formats.Bytes(upload.RawBytesUploaded)} added ({Formats.Bytes(upload.EncodedBytesSent)} sent) in {elapsed.TotalSeconds:0.0}s"));
+            $"{Formats.Size((ulong)upload.RawBytesUploaded)} added ({Formats.Size((ulong)upload.EncodedBytesSent)} sent) in {elapsed.TotalSeconds:0.0}s"));
     }
 }
