@@ -8,10 +8,7 @@ namespace Bunker.Tests.Shared;
 /// </summary>
 public static class FileTrees
 {
-    /// <summary>
-    /// A fresh directory under /var/tmp. Not /tmp: every .NET process creates and deletes its diagnostics socket there,
-    /// so /tmp's mtime moves all the time, and a backup records the directories above its roots.
-    /// </summary>
+    /// <summary>A fresh directory under /var/tmp (on the disk, which keeps user xattrs; /tmp may be a tmpfs elsewhere).</summary>
     public static ScratchDirectory Scratch(string prefix) =>
         new(Directory.CreateDirectory(Path.Combine("/var/tmp", $"{prefix}-{Guid.NewGuid():N}")).FullName);
 

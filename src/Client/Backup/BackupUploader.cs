@@ -268,7 +268,7 @@ public sealed class BackupUploader : IAsyncDisposable
 
     private ValueTask AddNew(string archive, ChunkDigest digest, ReadOnlyMemory<byte> raw)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(raw.Length);
+        var buffer = ChunkBuffers.Pool.Rent(raw.Length);
         raw.Span.CopyTo(buffer);
         _seen.Add(digest);
         _open.Chunks.Add(new PendingChunk(digest, buffer, raw.Length));
@@ -392,7 +392,7 @@ public sealed class BackupUploader : IAsyncDisposable
 
     private void Compress(PendingChunk chunk)
     {
-        var encoded = ArrayPool<byte>.Shared.Rent(_compressor.MaxStoredLength(chunk.RawLength));
+        var encoded = ChunkBuffers.Pool.Rent(_compressor.MaxStoredLength(chunk.RawLength));
         try
         {
             var codec = _compressor.Compress(chunk.Buffer.AsSpan(0, chunk.RawLength), encoded, out int written);
@@ -400,7 +400,7 @@ public sealed class BackupUploader : IAsyncDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(encoded);
+            ChunkBuffers.Pool.Return(encoded);
             throw;
         }
     }

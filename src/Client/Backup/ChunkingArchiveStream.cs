@@ -1,4 +1,3 @@
-using System.Buffers;
 using Bunker.Chunking;
 
 namespace Bunker.Client.Backup;
@@ -25,7 +24,8 @@ public sealed class ChunkingArchiveStream : Stream
     {
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         _boundary = boundary ?? throw new ArgumentNullException(nameof(boundary));
-        _buffer = ArrayPool<byte>.Shared.Rent(checked(2 * boundary.MaxSize));
+        // Not from ArrayPool.Shared: a 16 MiB array per archive would stay pooled per thread long after the backup.
+        _buffer = GC.AllocateUninitializedArray<byte>(checked(2 * boundary.MaxSize));
     }
 
     /// <summary>A stream whose chunks go to <paramref name="archive"/> of <paramref name="uploader"/> (FastCDC with its defaults unless given).</summary>
@@ -94,8 +94,7 @@ public sealed class ChunkingArchiveStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        var buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        _buffer = null;
         base.Dispose(disposing);
     }
 

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Bunker.Chunking;
+using Bunker.Client.Wire;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Backup;
@@ -31,7 +31,7 @@ internal sealed class PendingChunk(ChunkDigest digest, byte[]? buffer, int rawLe
     /// <summary>Swaps the raw buffer for the encoded one, which then belongs to this chunk.</summary>
     public void Encoded(byte[] encoded, int length, ChunkEncoding encoding)
     {
-        ArrayPool<byte>.Shared.Return(Buffer);
+        ChunkBuffers.Pool.Return(Buffer);
         Buffer = encoded;
         EncodedLength = length;
         Encoding = encoding;
@@ -41,7 +41,7 @@ internal sealed class PendingChunk(ChunkDigest digest, byte[]? buffer, int rawLe
     public void Release(ByteBudget budget)
     {
         if (IsKnown || Interlocked.Exchange(ref _released, 1) != 0) return; // a known chunk holds neither buffer nor budget
-        ArrayPool<byte>.Shared.Return(Buffer);
+        ChunkBuffers.Pool.Return(Buffer);
         budget.Release(RawLength);
     }
 }

@@ -2,7 +2,6 @@ using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Files.Native;
 using Bunker.Protocol.V1;
-using Bunker.Server.Tests.Daemon;
 using Bunker.Tests.Shared;
 using Google.Protobuf;
 
@@ -10,22 +9,15 @@ namespace Bunker.Server.Tests.Files;
 
 /// <summary>
 /// File backups end to end against a daemon: what the catalog and payload hold, incrementals that read and upload
-/// nothing unchanged, and files that vanish or change under the backup. One collection: the trees live under
-/// /var/tmp, whose directory entry (recorded above each root) must not move between two backups of one test.
+/// nothing unchanged, and files that vanish or change under the backup.
 /// </summary>
-[Collection(FileTreeCollection.Name)]
 public sealed class FileBackupTests : IAsyncLifetime
 {
-    private DaemonFixture _d = null!;
     private FileBackups _b = null!;
 
-    public async Task InitializeAsync()
-    {
-        _d = await DaemonFixture.StartAsync();
-        _b = new FileBackups(_d, await _d.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
-    }
+    public async Task InitializeAsync() => _b = await FileBackups.StartAsync();
 
-    public async Task DisposeAsync() => await _d.DisposeAsync();
+    public async Task DisposeAsync() => await _b.DisposeAsync();
 
     private static string Relative(string absolute) => absolute.TrimStart('/');
 
@@ -60,7 +52,7 @@ public sealed class FileBackupTests : IAsyncLifetime
         {
             var source = "/" + CatalogPath.Display(entry.Path.Span);
             var path = (byte[])[(byte)'/', .. entry.Path.Span];
-            Assert.Equal(await ReadBytesAsync(path), await _b.ContentAsync(result.Snapshot, entry));
+            Assert.Equal(await Sha256Async(path), await _b.ContentSha256Async(result.Snapshot, entry));
             Assert.False(entry.ChangedDuringBackup, source);
         }
         var sparse = At(catalog, r + "/sparse.img");
@@ -88,6 +80,9 @@ public sealed class FileBackupTests : IAsyncLifetime
         // The directories above the root come first, recorded as directories.
         Assert.Equal(["var", "var/tmp", Relative(scratch.Path), r], catalog.Take(4).Select(e => CatalogPath.Display(e.Path.Span)));
         Assert.All(catalog.Take(4), e => Assert.Equal(EntryType.Directory, e.Type));
+        // Above the root only what recreating the path needs: no times or link counts, which move with unrelated files.
+        Assert.All(catalog.Take(3), e => Assert.Equal((0L, 0L, 0ul), (e.MtimeUnixNanos, e.CtimeUnixNanos, e.Links)));
+        Assert.NotEqual(0L, catalog[3].MtimeUnixNanos);
         // Payload offsets follow each other in catalog order.
         ulong offset = 0, chunk = 0;
         foreach (var entry in catalog.Where(e => e.Type == EntryType.File && e.HardlinkTarget.IsEmpty))
@@ -108,6 +103,8 @@ public sealed class FileBackupTests : IAsyncLifetime
         await FileTrees.MakeEdgeCasesAsync(root);
 
         var first = await _b.RunAsync(root);
+        // Beside the tree, not in it: the directory above the root changes, which is no change to the backup.
+        File.WriteAllText(scratch.Combine("beside-the-tree"), "x");
         var second = await _b.RunAsync(root);
 
         Assert.Equal(Convert.ToHexStringLower(first.Snapshot.Id.Span), second.ParentId);
@@ -118,7 +115,7 @@ public sealed class FileBackupTests : IAsyncLifetime
         Assert.Equal(first.Snapshot.Size, second.Snapshot.Size);
         var catalog = await _b.CatalogAsync(second.Snapshot);
         var sparse = At(catalog, Relative(root) + "/sparse.img");
-        Assert.Equal(await ReadBytesAsync(FileTrees.Bytes(root + "/sparse.img")), await _b.ContentAsync(second.Snapshot, sparse));
+        Assert.Equal(await Sha256Async(FileTrees.Bytes(root + "/sparse.img")), await _b.ContentSha256Async(second.Snapshot, sparse));
         Assert.Equal(3, sparse.Extents.Count);
     }
 
@@ -127,16 +124,25 @@ public sealed class FileBackupTests : IAsyncLifetime
     {
         using var scratch = FileTrees.Scratch("backup-onebyte");
         var big = scratch.Combine("big.bin");
-        var data = new byte[100_000_000];
-        new Random(42).NextBytes(data);
-        await File.WriteAllBytesAsync(big, data);
+        var block = new byte[1_000_000]; // written a block at a time: no 100 MB array left in this process's heap
+        var random = new Random(42);
+        await using (var file = File.Create(big))
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                random.NextBytes(block);
+                await file.WriteAsync(block);
+            }
+        }
         File.WriteAllText(scratch.Combine("other.txt"), "unchanged");
         var first = await _b.RunAsync(scratch.Path);
 
-        await using (var file = new FileStream(big, FileMode.Open, FileAccess.Write))
+        await using (var file = new FileStream(big, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = 55_555_555;
-            file.WriteByte((byte)(data[55_555_555] ^ 0xff));
+            int old = file.ReadByte();
+            file.Position = 55_555_555;
+            file.WriteByte((byte)(old ^ 0xff));
         }
         var second = await _b.RunAsync(scratch.Path);
 
@@ -167,7 +173,8 @@ public sealed class FileBackupTests : IAsyncLifetime
         Assert.True(result.Incomplete);
         var catalog = await _b.CatalogAsync(result.Snapshot);
         Assert.DoesNotContain(catalog, e => e.Path.ToStringUtf8().EndsWith("b-vanishes", StringComparison.Ordinal));
-        Assert.Equal("c"u8.ToArray(), await _b.ContentAsync(result.Snapshot, At(catalog, Relative(scratch.Combine("c-stays")))));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("c"u8)),
+            await _b.ContentSha256Async(result.Snapshot, At(catalog, Relative(scratch.Combine("c-stays")))));
     }
 
     [Fact]
@@ -228,16 +235,8 @@ public sealed class FileBackupTests : IAsyncLifetime
         Assert.Equal(figures.BytesDone, figures.BytesTotal);
     }
 
-    private static async Task<byte[]> ReadBytesAsync(byte[] absolutePath)
-    {
-        // Through Python: .NET cannot open a path that is not UTF-8.
-        var hex = await FileTrees.PythonAsync("import sys; sys.stdout.write(open(bytes.fromhex(sys.argv[1]), 'rb').read().hex())", Convert.ToHexString(absolutePath));
-        return Convert.FromHexString(hex);
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class FileTreeCollection
-{
-    public const string Name = "file trees under /var/tmp";
+    /// <summary>SHA-256 of a file by Python, which opens any byte path (.NET cannot open one that is not UTF-8).</summary>
+    private static async Task<string> Sha256Async(byte[] absolutePath) =>
+        (await FileTrees.PythonAsync("import hashlib, sys; print(hashlib.sha256(open(bytes.fromhex(sys.argv[1]), 'rb').read()).hexdigest())",
+            Convert.ToHexString(absolutePath))).Trim();
 }

@@ -4,50 +4,109 @@ using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Tests.Daemon;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Server.Tests.Files;
 
-/// <summary>File backups against a test daemon, and what they stored, read back through the client's readers.</summary>
-internal sealed class FileBackups(DaemonFixture daemon, string token, string repository = "main")
+/// <summary>
+/// File backups against a real bunkerd process, and what they stored, read back through the client's readers. A
+/// process, not the in-process fixture: the server's buffer pools then stay out of this process, whose managed heap
+/// the load tests measure.
+/// </summary>
+internal sealed class FileBackups : IAsyncDisposable
 {
-    public CallOptions Options => DaemonFixture.As(token, timeout: TimeSpan.FromMinutes(10));
+    private const string Repository = "main";
+    private readonly DaemonProcess _daemon;
+    private readonly GrpcChannel _channel;
+    private readonly string _token;
+
+    private FileBackups(DaemonProcess daemon, GrpcChannel channel, string token)
+    {
+        _daemon = daemon;
+        _channel = channel;
+        _token = token;
+    }
+
+    public static async Task<FileBackups> StartAsync()
+    {
+        var data = Directory.CreateTempSubdirectory("bunkerd-files-").FullName;
+        var daemon = await DaemonProcess.StartAsync(data);
+        var channel = GrpcChannel.ForAddress(daemon.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+        var admin = new Admin.AdminClient(channel);
+        var options = DaemonFixture.As(daemon.AdminToken);
+        await admin.CreateTenantAsync(new CreateTenantRequest { Name = "acme" }, options);
+        await admin.CreateRepositoryAsync(new CreateRepositoryRequest { Tenant = "acme", Name = Repository }, options);
+        var request = new CreateTokenRequest { Tenant = "acme", Roles = { Role.Backup, Role.Restore } };
+        var token = (await admin.CreateTokenAsync(request, options)).Token;
+        return new FileBackups(daemon, channel, token);
+    }
+
+    public CallOptions Options => DaemonFixture.As(_token, timeout: TimeSpan.FromMinutes(10));
+
+    private Repository.RepositoryClient Client => new(_channel);
 
     public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileBackupProgress? progress = null) =>
-        FileBackup.RunAsync(daemon.Repository(), repository, request, Options, progress);
+        FileBackup.RunAsync(Client, Repository, request, Options, progress);
 
     public Task<FileBackupResult> RunAsync(params string[] paths) => RunAsync(new FileBackupRequest { Paths = paths, Host = "test-host" });
 
     public async Task<List<CatalogEntry>> CatalogAsync(SnapshotInfo snapshot)
     {
-        await using var stream = ArchiveReader.Open(daemon.Repository(), repository, snapshot.Id, "catalog", Options);
+        await using var stream = ArchiveReader.Open(Client, Repository, snapshot.Id, "catalog", Options);
         var reader = await CatalogReader.OpenAsync(stream);
         var entries = new List<CatalogEntry>();
         while (await reader.ReadAsync() is { } entry) entries.Add(entry);
         return entries;
     }
 
-    /// <summary>The file as a restore would write it: its stored bytes placed at their extents, holes as zeros.</summary>
-    public async Task<byte[]> ContentAsync(SnapshotInfo snapshot, CatalogEntry entry)
+    /// <summary>
+    /// SHA-256 of the file as a restore would write it: its stored bytes at their extents, holes as zeros. Streamed,
+    /// so a big file costs no big array (they would sit in the large object heap that the load tests measure).
+    /// </summary>
+    public async Task<string> ContentSha256Async(SnapshotInfo snapshot, CatalogEntry entry)
     {
-        var stored = new byte[StoredLength(entry)];
-        if (entry.ChunkCount > 0)
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        await using var stream = entry.ChunkCount == 0 ? Stream.Null
+            : ArchiveReader.Open(Client, Repository, snapshot.Id, "payload", Options, (long)entry.FirstChunk, (long)entry.ChunkCount);
+        var extents = entry.Extents.Count == 0 ? [new Extent { Offset = 0, Length = entry.Size }] : entry.Extents.ToList();
+        ulong at = 0;
+        foreach (var extent in extents)
         {
-            await using var stream = ArchiveReader.Open(daemon.Repository(), repository, snapshot.Id, "payload", Options,
-                (long)entry.FirstChunk, (long)entry.ChunkCount);
-            await stream.ReadExactlyAsync(stored);
-            Assert.Equal(0, await stream.ReadAsync(new byte[1])); // the run holds exactly the file
+            Zeros(hash, buffer, extent.Offset - at);
+            for (ulong left = extent.Length; left > 0;)
+            {
+                int take = (int)Math.Min(left, (ulong)buffer.Length);
+                await stream.ReadExactlyAsync(buffer.AsMemory(0, take));
+                hash.AppendData(buffer, 0, take);
+                left -= (ulong)take;
+            }
+            at = extent.Offset + extent.Length;
         }
-        if (entry.Extents.Count == 0) return stored;
-        var content = new byte[entry.Size];
-        long at = 0;
-        foreach (var extent in entry.Extents)
+        Zeros(hash, buffer, entry.Size - at);
+        Assert.Equal(0, await stream.ReadAsync(new byte[1])); // the run holds exactly the file
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void Zeros(System.Security.Cryptography.IncrementalHash hash, byte[] buffer, ulong count)
+    {
+        Array.Clear(buffer);
+        for (; count > 0;)
         {
-            stored.AsSpan((int)at, (int)extent.Length).CopyTo(content.AsSpan((int)extent.Offset));
-            at += (long)extent.Length;
+            int take = (int)Math.Min(count, (ulong)buffer.Length);
+            hash.AppendData(buffer, 0, take);
+            count -= (ulong)take;
         }
-        return content;
     }
 
     private static long StoredLength(CatalogEntry entry) =>
         entry.Extents.Count == 0 ? (long)entry.Size : entry.Extents.Sum(e => (long)e.Length);
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        var data = _daemon.Data;
+        await _daemon.DisposeAsync();
+        try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+    }
 }

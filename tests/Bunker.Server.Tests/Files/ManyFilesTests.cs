@@ -1,21 +1,17 @@
 using System.Diagnostics;
 using Bunker.Client.Files.Backup;
-using Bunker.Protocol.V1;
-using Bunker.Server.Tests.Daemon;
 using Bunker.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Bunker.Server.Tests.Files;
 
 /// <summary>The issue's bar: a tree of 100,000 files backed up again without changes reads no file.</summary>
-[Collection(FileTreeCollection.Name)]
 public sealed class ManyFilesTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task A_no_change_backup_of_100_000_files_reads_no_file_bytes()
     {
-        await using var daemon = await DaemonFixture.StartAsync();
-        var backups = new FileBackups(daemon, await daemon.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+        await using var backups = await FileBackups.StartAsync();
         using var scratch = FileTrees.Scratch("backup-100k");
         // Python writes them several times faster than awaited .NET writes; distinct contents, so each file is its own chunk.
         await FileTrees.PythonAsync("""

@@ -1,6 +1,6 @@
-using System.Buffers;
 using Bunker.Chunking;
 using Bunker.Client.Backup;
+using Bunker.Client.Wire;
 using Microsoft.Win32.SafeHandles;
 
 namespace Bunker.Client.Files.Backup;
@@ -10,9 +10,10 @@ namespace Bunker.Client.Files.Backup;
 /// into content-defined chunks. The chunker starts afresh at every file, so each file is a whole run of chunks.
 /// Each chunk is copied into a pooled buffer, reserved against the reader's budget, and handed to <c>emit</c>.
 /// </summary>
-internal sealed class ContentReader(IChunkBoundary boundary, ByteBudget budget, Func<BackupItem, CancellationToken, ValueTask> emit) : IDisposable
+internal sealed class ContentReader(IChunkBoundary boundary, ByteBudget budget, Func<BackupItem, CancellationToken, ValueTask> emit)
 {
-    private readonly byte[] _window = ArrayPool<byte>.Shared.Rent(checked(2 * boundary.MaxSize));
+    // One per backup, so not from ArrayPool.Shared: the shared pool would keep a 16 MiB array per thread that used one.
+    private readonly byte[] _window = GC.AllocateUninitializedArray<byte>(checked(2 * boundary.MaxSize));
     private int _start;
     private int _end;
 
@@ -56,8 +57,6 @@ internal sealed class ContentReader(IChunkBoundary boundary, ByteBudget budget, 
 
     public void ResetCounts() => Chunks = 0;
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(_window);
-
     /// <summary>Moves the pending bytes (less than MaxSize: we cut whenever a full window is there) to the front.</summary>
     private void Slide()
     {
@@ -70,7 +69,7 @@ internal sealed class ContentReader(IChunkBoundary boundary, ByteBudget budget, 
     {
         int cut = boundary.NextCut(_window.AsSpan(_start, _end - _start), final);
         if (!budget.TryReserve(cut)) await budget.ReserveAsync(cut, cancellationToken).ConfigureAwait(false);
-        var chunk = ArrayPool<byte>.Shared.Rent(cut);
+        var chunk = ChunkBuffers.Pool.Rent(cut);
         Buffer.BlockCopy(_window, _start, chunk, 0, cut);
         _start += cut;
         Chunks++;

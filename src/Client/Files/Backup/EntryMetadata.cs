@@ -10,7 +10,8 @@ internal sealed class EntryMetadata(OwnerNames owners)
     /// <summary>
     /// The entry for <paramref name="found"/>. atime is left out on purpose: listing a directory or reading a file
     /// moves it (relatime: once a day), so recording it would make every catalog differ from its parent's and
-    /// re-upload it whole although nothing changed.
+    /// re-upload it whole although nothing changed. For the same reason a directory above the roots has no times and
+    /// no link count: /home or /tmp change with every file created beside the backed-up tree, which is not part of it.
     /// </summary>
     /// <param name="warning">Set when something of the entry could not be read (its xattrs, a symlink's target); the entry is still usable.</param>
     /// <exception cref="FileSystemException">A symlink's target cannot be read: the entry would be meaningless, so it is left out.</exception>
@@ -27,11 +28,11 @@ internal sealed class EntryMetadata(OwnerNames owners)
             Gid = status.Gid,
             User = owners.User(status.Uid),
             Group = owners.Group(status.Gid),
-            MtimeUnixNanos = status.MtimeNanos,
-            CtimeUnixNanos = status.CtimeNanos,
+            MtimeUnixNanos = found.AboveRoots ? 0 : status.MtimeNanos,
+            CtimeUnixNanos = found.AboveRoots ? 0 : status.CtimeNanos,
             Device = status.Device,
             Inode = status.Inode,
-            Links = status.Links,
+            Links = found.AboveRoots ? 0 : status.Links,
         };
         switch (status.Type)
         {

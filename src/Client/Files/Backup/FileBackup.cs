@@ -106,7 +106,7 @@ public static class FileBackup
         foreach (var root in walkers.Roots.Absolute) header.Roots.Add(Google.Protobuf.ByteString.CopyFrom(root));
         var catalog = new CatalogWriter(catalogStream, header);
 
-        using var scanner = new FileScanner(walkers, parent, items.Writer, budget, boundary, progress, request.BeforeOpen);
+        var scanner = new FileScanner(walkers, parent, items.Writer, budget, boundary, progress, request.BeforeOpen);
         var scanning = Task.Run(async () =>
         {
             try

@@ -13,7 +13,7 @@ namespace Bunker.Client.Files.Backup;
 /// file either carries its chunk run over from the parent (unchanged: same type, size, mtime, ctime, inode and device)
 /// or reads and chunks it. Emits payload chunks, then the file's catalog entry, in order, into a bounded channel.
 /// </summary>
-internal sealed class FileScanner : IDisposable
+internal sealed class FileScanner
 {
     private readonly TreeWalker _walker;
     private readonly EntryMetadata _metadata = new(new OwnerNames());
@@ -69,8 +69,6 @@ internal sealed class FileScanner : IDisposable
             await EmitAsync(BackupItem.Of(entry), cancellationToken).ConfigureAwait(false);
         }
     }
-
-    public void Dispose() => _content.Dispose();
 
     /// <summary>Fills in the entry's content: a hardlink to an earlier path, the parent's run, or what is read now. False when the file is left out.</summary>
     private async ValueTask<bool> AddContentAsync(WalkEntry found, CatalogEntry entry, CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Threading.Channels;
 using Bunker.Client.Backup;
+using Bunker.Client.Wire;
 using Bunker.Client.Files.Catalog;
 
 namespace Bunker.Client.Files.Backup;
@@ -50,7 +50,7 @@ internal static class SnapshotWriter
     private static void Release(in BackupItem item, ByteBudget readerBudget)
     {
         if (item.Buffer is null) return;
-        ArrayPool<byte>.Shared.Return(item.Buffer);
+        ChunkBuffers.Pool.Return(item.Buffer);
         readerBudget.Release(item.Length);
     }
 }

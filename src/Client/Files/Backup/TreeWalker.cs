@@ -5,10 +5,13 @@ using Bunker.Protocol.V1;
 namespace Bunker.Client.Files.Backup;
 
 /// <summary>One file the walk found: its absolute path (bytes, from '/') and its lstat.</summary>
-internal sealed class WalkEntry(byte[] absolutePath, FileStatus status)
+internal sealed class WalkEntry(byte[] absolutePath, FileStatus status, bool aboveRoots = false)
 {
     public byte[] AbsolutePath { get; } = absolutePath;
     public FileStatus Status { get; } = status;
+
+    /// <summary>A directory above the roots, recorded only so that a restore can recreate the path with its mode and owner.</summary>
+    public bool AboveRoots { get; } = aboveRoots;
 
     /// <summary>The catalog path: the absolute path without its leading '/'.</summary>
     public ReadOnlySpan<byte> CatalogPath => AbsolutePath.AsSpan(1);
@@ -72,7 +75,7 @@ internal sealed class TreeWalker(BackupRoots roots, ExcludeFilter excludes, bool
                     warn(path, "not a directory, so the backup paths below it are left out");
                     continue;
                 }
-                yield return new WalkEntry(path, above);
+                yield return new WalkEntry(path, above, aboveRoots: true);
                 stack.Push(new Frame(path, roots.NamesTowardRoots(path.AsSpan(1)), towardRoots: true, 0));
                 continue;
             }
