@@ -67,6 +67,39 @@ public sealed class BackupFilesTests(RunningDaemon server) : IClassFixture<Runni
     }
 
     [Fact]
+    public async Task A_no_change_backup_of_100_000_files_reads_no_file_bytes()
+    {
+        using var scratch = FileTrees.Scratch("cli-100k");
+        // Python writes them several times faster than .NET; distinct contents, so each file is its own chunk.
+        await FileTrees.PythonAsync("""
+            import os, sys
+            for d in range(100):
+                directory = os.path.join(sys.argv[1], "dir%03d" % d)
+                os.mkdir(directory)
+                for f in range(1000):
+                    with open(os.path.join(directory, "file%04d.dat" % f), "wb") as out:
+                        out.write(((d * 1000 + f).to_bytes(4, "little")) * 16)
+            """, scratch.Path);
+        var env = await EnvironmentAsync();
+
+        var clock = Stopwatch.StartNew();
+        var first = await BunkerCli.RunAsync(env, "backup", "files", scratch.Path, "--host", "e2e-100k", "--json");
+        var initial = clock.Elapsed;
+        clock.Restart();
+        var second = await BunkerCli.RunAsync(env, "backup", "files", scratch.Path, "--host", "e2e-100k", "--json");
+        var noChange = clock.Elapsed;
+        Console.WriteLine($"100,000 files through bunker: initial {initial.TotalSeconds:0.00} s, no change {noChange.TotalSeconds:0.00} s");
+
+        Assert.True(first.Code == 0, first.ToString());
+        Assert.True(second.Code == 0, second.ToString());
+        using var json = JsonDocument.Parse(second.Stdout);
+        Assert.Equal(100_000, JsonDocument.Parse(first.Stdout).RootElement.GetProperty("files_new").GetInt64());
+        Assert.Equal(100_000, json.RootElement.GetProperty("files_unchanged").GetInt64());
+        Assert.Equal(0, json.RootElement.GetProperty("bytes_read").GetInt64());
+        Assert.Equal(0, json.RootElement.GetProperty("chunks_uploaded").GetInt64());
+    }
+
+    [Fact]
     public async Task A_file_the_user_may_not_read_is_named_on_stderr_and_the_exit_code_is_3()
     {
         using var scratch = FileTrees.Scratch("cli-denied");
