@@ -5,7 +5,7 @@ using Bunker.Protocol.V1;
 using Bunker.Tests.Shared;
 using Google.Protobuf;
 
-namespace Bunker.Server.Tests.Files;
+namespace Bunker.EndToEnd.Tests.Files;
 
 /// <summary>
 /// File backups end to end against a daemon: what the catalog and payload hold, incrementals that read and upload

@@ -3,15 +3,14 @@ using Bunker.Client.Files.Catalog;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
-using Bunker.Server.Tests.Daemon;
 using Bunker.Tests.Shared;
 
-namespace Bunker.Server.Tests.Files;
+namespace Bunker.EndToEnd.Tests.Files;
 
 /// <summary>
 /// File backups against a real bunkerd process, and what they stored, read back through the client's readers. A
-/// process, not the in-process fixture: the server's buffer pools then stay out of this process, whose managed heap
-/// the load tests measure.
+/// process, not the in-process fixture, and in this project rather than the server tests: the load tests there
+/// measure their process's managed heap, which the buffers of these backups would swell.
 /// </summary>
 internal sealed class FileBackups : IAsyncDisposable
 {
@@ -33,7 +32,7 @@ internal sealed class FileBackups : IAsyncDisposable
         var daemon = await DaemonProcess.StartAsync(data);
         var channel = GrpcChannel.ForAddress(daemon.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
         var admin = new Admin.AdminClient(channel);
-        var options = DaemonFixture.As(daemon.AdminToken);
+        var options = As(daemon.AdminToken, TimeSpan.FromMinutes(1));
         await admin.CreateTenantAsync(new CreateTenantRequest { Name = "acme" }, options);
         await admin.CreateRepositoryAsync(new CreateRepositoryRequest { Tenant = "acme", Name = Repository }, options);
         var request = new CreateTokenRequest { Tenant = "acme", Roles = { Role.Backup, Role.Restore } };
@@ -41,7 +40,10 @@ internal sealed class FileBackups : IAsyncDisposable
         return new FileBackups(daemon, channel, token);
     }
 
-    public CallOptions Options => DaemonFixture.As(_token, timeout: TimeSpan.FromMinutes(10));
+    public CallOptions Options => As(_token, TimeSpan.FromMinutes(10));
+
+    private static CallOptions As(string token, TimeSpan timeout) =>
+        new(new Metadata { { "authorization", "Bearer " + token } }, DateTime.UtcNow + timeout);
 
     private Repository.RepositoryClient Client => new(_channel);
 
