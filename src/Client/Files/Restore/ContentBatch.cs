@@ -6,7 +6,7 @@ namespace Bunker.Client.Files.Restore;
 /// One round of content: the distinct chunks it needs, each with every place it goes (a chunk shared by
 /// files, or repeated in one, is fetched once and written to each). Only this much is held in memory.
 /// </summary>
-internal sealed class ContentBatch(RestoreContext context)
+internal sealed class ContentBatch(RestoreContext context, int maxOpenFiles)
 {
     /// <summary>Chunks per batch, at most.</summary>
     public const int MaxChunks = 65_536;
@@ -16,6 +16,12 @@ internal sealed class ContentBatch(RestoreContext context)
 
     /// <summary>Files a batch keeps open, at most; with one batch in flight and one filling, twice this.</summary>
     public const int MaxOpenFiles = 2048;
+
+    /// <summary>Descriptors left for everything else: the directory stack, the connections, the runtime.</summary>
+    private const int ReservedDescriptors = 256;
+
+    /// <summary>Files per batch: <see cref="MaxOpenFiles"/>, or less when two batches of them would not fit the process's limit.</summary>
+    public static int OpenFilesPerBatch(long openFilesLimit) => (int)Math.Clamp((openFilesLimit - ReservedDescriptors) / 2, 16, MaxOpenFiles);
 
     private readonly Dictionary<ChunkDigest, List<Destination>> _destinations = [];
     private readonly List<ChunkDigest> _order = [];
@@ -27,7 +33,7 @@ internal sealed class ContentBatch(RestoreContext context)
 
     public bool IsEmpty => _order.Count == 0;
 
-    public bool IsFull => _order.Count >= MaxChunks || _bytes >= MaxBytes || _files >= MaxOpenFiles;
+    public bool IsFull => _order.Count >= MaxChunks || _bytes >= MaxBytes || _files >= maxOpenFiles;
 
     /// <summary>Chunk <paramref name="digest"/> fills <paramref name="segments"/> of <paramref name="file"/>.</summary>
     public void Add(in ChunkDigest digest, int length, RestoredFile file, List<Segment> segments)

@@ -13,7 +13,10 @@ namespace Bunker.Client.Files.Restore;
 internal sealed class ContentPipeline(Repository.RepositoryClient client, ChunkFetcher fetcher, string repository, int streams, CallOptions options,
     RestoreContext context, CancellationToken cancellationToken) : IAsyncDisposable
 {
-    private ContentBatch _filling = new(context);
+    /// <summary>The process's descriptor limit does not change while it runs.</summary>
+    private static readonly int OpenFilesPerBatch = ContentBatch.OpenFilesPerBatch(Native.HandleMetadata.OpenFilesLimit());
+
+    private ContentBatch _filling = new(context, OpenFilesPerBatch);
     private ContentBatch? _fetching;
     private Task? _inFlight;
 
@@ -37,7 +40,7 @@ internal sealed class ContentPipeline(Repository.RepositoryClient client, ChunkF
         await WaitAsync().ConfigureAwait(false);
         if (_filling.IsEmpty) return;
         _fetching = _filling;
-        _filling = new ContentBatch(context);
+        _filling = new ContentBatch(context, OpenFilesPerBatch);
         _inFlight = FetchAsync(_fetching);
     }
 

@@ -50,4 +50,11 @@ internal static unsafe class HandleMetadata
     };
 
     public static bool IsRoot { get; } = LibC.GetEffectiveUserId() == 0;
+
+    /// <summary>How many descriptors this process may have open (the soft RLIMIT_NOFILE, which .NET raises to the hard one at start).</summary>
+    public static long OpenFilesLimit()
+    {
+        LibC.ResourceLimit limit;
+        return LibC.GetResourceLimit(LibC.LimitOpenFiles, &limit) == 0 ? (long)Math.Min(limit.Current, int.MaxValue) : 1024;
+    }
 }

@@ -100,6 +100,19 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
     public static partial int Statx(SafeHandle directory, byte* path, int flags, uint mask, StatxBuffer* buffer);
 
+    /// <summary>RLIMIT_NOFILE (the same on x86-64 and arm64).</summary>
+    public const int LimitOpenFiles = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ResourceLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Library, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetResourceLimit(int resource, ResourceLimit* limit);
+
     [LibraryImport(Library, EntryPoint = "geteuid")]
     public static partial uint GetEffectiveUserId();
 
