@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files.Reading;
 using Bunker.Client.Files.Restore;
 using Bunker.Client.Output;
 using Bunker.Protocol.V1;
@@ -13,7 +14,7 @@ internal static class RestoreCommand
 {
     public static Command Create(CliContext context)
     {
-        var snapshot = new Argument<string>("SNAPSHOT") { Description = "snapshot id, unique id prefix, or 'latest'" };
+        var snapshot = SnapshotArgument.Create();
         var target = new Option<string>("--target") { Required = true, HelpName = "DIR", Description = "directory to restore into (created when missing)" };
         var include = new Option<string[]>("--include")
         {
@@ -28,13 +29,13 @@ internal static class RestoreCommand
             DefaultValueFactory = _ => 8,
         };
         var verify = new Option<bool>("--verify") { Description = "read every restored file back and check it against the snapshot" };
-        var host = new Option<string>("--host") { HelpName = "HOST", Description = "with 'latest': the latest snapshot of this host" };
-        var path = new Option<string>("--path") { HelpName = "PATH", Description = "with 'latest': the latest snapshot that backed up this path" };
+        var latest = new SnapshotFilterOptions("for 'latest'");
         var repository = CliContext.RepositoryOption("the repository (default: $BUNKER_REPOSITORY)");
         var command = new Command("restore", "Restore a files snapshot into a directory")
         {
-            snapshot, target, include, parallel, verify, host, path, repository,
+            snapshot, target, include, parallel, verify, repository,
         };
+        latest.AddTo(command);
         context.SetAction(command, async call =>
         {
             int streams = call.Result.GetValue(parallel);
@@ -47,14 +48,14 @@ internal static class RestoreCommand
                 Parallel = streams,
                 Verify = call.Result.GetValue(verify),
             };
-            await RunAsync(context, call, request, call.Result.GetRequiredValue(snapshot), call.Result.GetValue(host), call.Result.GetValue(path));
+            await RunAsync(context, call, request, latest, call.Result.GetRequiredValue(snapshot));
         }, repository);
         return command;
     }
 
-    private static async Task RunAsync(CliContext context, CommandCall call, FileRestoreRequest request, string snapshotArgument, string? host, string? path)
+    private static async Task RunAsync(CliContext context, CommandCall call, FileRestoreRequest request, SnapshotFilterOptions latest, string snapshotArgument)
     {
-        string repository = FilesSnapshotLookup.Repository(call);
+        string repository = SnapshotArgument.Repository(call);
         try
         {
             Files.Restore.CatalogScope.From(request.Includes);
@@ -63,7 +64,7 @@ internal static class RestoreCommand
         {
             throw new UsageException(e.Message);
         }
-        var snapshot = await FilesSnapshotLookup.FindAsync(call, repository, snapshotArgument, host, path);
+        var snapshot = await latest.ResolveAsync(call, snapshotArgument, FilesSnapshot.Kind);
         var progress = new FileRestoreProgress();
         var clock = Stopwatch.StartNew();
         FileRestoreResult result;
@@ -76,9 +77,7 @@ internal static class RestoreCommand
         catch (InvalidDataException e)
         {
             // A refused catalog, a chunk that failed verification, or files that differ: the restore cannot be trusted.
-            call.Output.Error.WriteLine($"bunker: restore failed: {e.Message}");
-            call.ExitCode = ExitCodes.Failed;
-            return;
+            throw new CommandFailedException($"restore failed: {e.Message}");
         }
         foreach (var warning in result.Warnings)
             call.Output.Error.WriteLine($"bunker: warning: {warning.Path}: {warning.Message}");
@@ -90,7 +89,7 @@ internal static class RestoreCommand
     {
         var invariant = CultureInfo.InvariantCulture;
         var text = string.Create(invariant,
-            $"restored snapshot {Convert.ToHexStringLower(snapshot.Id.Span)[..12]} to {request.Target}: {result.Files} files, {result.Directories} directories, " +
+            $"restored snapshot {SnapshotArgument.ShortId(snapshot)} to {request.Target}: {result.Files} files, {result.Directories} directories, " +
             $"{result.Links} links, {result.Special} special; {Size(result.BytesWritten)} written, {result.ChunksFetched} chunks in {elapsed.TotalSeconds:0.0} s");
         if (result.FilesSkipped > 0) text += string.Create(invariant, $"; {result.FilesSkipped} files already in place");
         if (request.Verify) text += "; verified";
@@ -100,7 +99,7 @@ internal static class RestoreCommand
 
     private static JsonObject ToJson(SnapshotInfo snapshot, FileRestoreRequest request, FileRestoreResult result, TimeSpan elapsed) => new()
     {
-        ["snapshot"] = Convert.ToHexStringLower(snapshot.Id.Span),
+        ["snapshot"] = SnapshotArgument.FullId(snapshot),
         ["target"] = request.Target,
         ["files"] = result.Files,
         ["directories"] = result.Directories,

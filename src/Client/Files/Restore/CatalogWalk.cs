@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Bunker.Client.Files.Catalog;
+using Bunker.Client.Files.Reading;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
@@ -18,13 +19,16 @@ internal sealed class CatalogWalk : IAsyncDisposable
 {
     private readonly ArchiveReader _catalogStream;
     private readonly CatalogReader _reader;
-    private readonly PayloadCursor _payload;
+    private readonly PayloadIndexCursor _payload;
     private readonly CatalogScope _scope;
     private readonly CancellationToken _cancellationToken;
     private readonly AncestorCheck _ancestors = new();
     private readonly Dictionary<byte[], HardlinkOrigin> _origins = new(ByteKeyComparer.Instance);
 
-    private CatalogWalk(ArchiveReader catalogStream, CatalogReader reader, PayloadCursor payload, CatalogScope scope, CancellationToken cancellationToken)
+    // Payload chunks before this one belong to earlier files: runs follow catalog order and never overlap.
+    private ulong _claimed;
+
+    private CatalogWalk(ArchiveReader catalogStream, CatalogReader reader, PayloadIndexCursor payload, CatalogScope scope, CancellationToken cancellationToken)
     {
         _catalogStream = catalogStream;
         _reader = reader;
@@ -36,12 +40,12 @@ internal sealed class CatalogWalk : IAsyncDisposable
     public static async Task<CatalogWalk> OpenAsync(Repository.RepositoryClient client, string repository, ByteString snapshotId, CatalogScope scope,
         CallOptions options, CancellationToken cancellationToken)
     {
-        var stream = ArchiveReader.Open(client, repository, snapshotId, FileSnapshot.CatalogArchive, options.WithCancellationToken(cancellationToken));
+        options = options.WithCancellationToken(cancellationToken);
+        var stream = ArchiveReader.Open(client, repository, snapshotId, FilesSnapshot.CatalogArchive, options);
         try
         {
             var reader = await CatalogReader.OpenAsync(stream, cancellationToken).ConfigureAwait(false);
-            var index = ArchiveIndexReader.ReadAsync(client, repository, snapshotId, FileSnapshot.PayloadArchive, options, cancellationToken);
-            return new CatalogWalk(stream, reader, new PayloadCursor(index, cancellationToken), scope, cancellationToken);
+            return new CatalogWalk(stream, reader, new PayloadIndexCursor(client, repository, snapshotId, options), scope, cancellationToken);
         }
         catch
         {
@@ -110,12 +114,16 @@ internal sealed class CatalogWalk : IAsyncDisposable
             if (stored != 0) throw CatalogRefusal.Of(display, $"it has {stored} bytes of content but no payload chunks");
             yield break;
         }
-        await _payload.SkipToAsync(entry.FirstChunk, display).ConfigureAwait(false);
+        if (entry.FirstChunk < _claimed)
+            throw CatalogRefusal.Of(display, $"its content starts at payload chunk {entry.FirstChunk}, inside an earlier file's run (chunk {_claimed} was next)");
+        if (entry.ChunkCount > long.MaxValue || entry.FirstChunk > long.MaxValue - entry.ChunkCount)
+            throw CatalogRefusal.Of(display, $"its payload run [{entry.FirstChunk}, +{entry.ChunkCount}) is beyond any payload");
+        _claimed = entry.FirstChunk + entry.ChunkCount;
         long total = 0;
         for (ulong i = 0; i < entry.ChunkCount; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var chunk = await _payload.NextAsync(display).ConfigureAwait(false);
+            var chunk = await ChunkAsync((long)(entry.FirstChunk + i), display).ConfigureAwait(false);
             if (i == 0 && (ulong)chunk.Offset != entry.PayloadOffset)
                 throw CatalogRefusal.Of(display, $"its payload offset {entry.PayloadOffset} is not where chunk {entry.FirstChunk} starts ({chunk.Offset})");
             total += chunk.Length;
@@ -124,6 +132,18 @@ internal sealed class CatalogWalk : IAsyncDisposable
         }
         if (total != stored)
             throw CatalogRefusal.Of(display, $"its {entry.ChunkCount} payload chunks do not hold exactly its {stored} bytes");
+    }
+
+    private async ValueTask<ArchiveEntry> ChunkAsync(long index, string display)
+    {
+        try
+        {
+            return await _payload.ReadAtAsync(index).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw CatalogRefusal.Of(display, e.Message);
+        }
     }
 
     /// <summary>Fields that only some types may carry; a catalog that mixes them up was not written by a backup.</summary>

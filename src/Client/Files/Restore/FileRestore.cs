@@ -1,3 +1,4 @@
+using Bunker.Client.Files.Reading;
 using Bunker.Client.Files.Restore.Native;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
@@ -37,8 +38,8 @@ public static class FileRestore
         if (request.Parallel is < 1 or > MaxParallel)
             throw new ArgumentOutOfRangeException(nameof(request), request.Parallel, $"parallel must be 1 to {MaxParallel}");
         var scope = CatalogScope.From(request.Includes);
-        FileSnapshot.Archive(snapshot, FileSnapshot.CatalogArchive);
-        var payload = FileSnapshot.Archive(snapshot, FileSnapshot.PayloadArchive);
+        FileSnapshotArchives.Find(snapshot, FilesSnapshot.CatalogArchive);
+        var payload = FileSnapshotArchives.Find(snapshot, FilesSnapshot.PayloadArchive);
 
         var context = new RestoreContext(progress ?? new FileRestoreProgress());
         if (scope.Everything) context.Progress.SetBytesTotal((long)payload.Size);

@@ -2,15 +2,11 @@ using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Files.Restore;
 
-/// <summary>The names a files snapshot's manifest uses (see proto/bunker/v1/files.proto).</summary>
-internal static class FileSnapshot
+/// <summary>The archives of a files snapshot's manifest (see proto/bunker/v1/files.proto).</summary>
+internal static class FileSnapshotArchives
 {
-    public const string SourceKind = "files";
-    public const string CatalogArchive = "catalog";
-    public const string PayloadArchive = "payload";
-
     /// <exception cref="InvalidDataException">The snapshot lacks the archive.</exception>
-    public static ArchiveRef Archive(SnapshotInfo snapshot, string name)
+    public static ArchiveRef Find(SnapshotInfo snapshot, string name)
     {
         foreach (var archive in snapshot.Manifest?.Archives ?? [])
         {
