@@ -41,6 +41,10 @@ public static class FileRestore
         FileSnapshotArchives.Find(snapshot, FilesSnapshot.CatalogArchive);
         var payload = FileSnapshotArchives.Find(snapshot, FilesSnapshot.PayloadArchive);
 
+        // Either token stops the restore: the caller's options may carry a run's token already.
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(ct, options.CancellationToken);
+        ct = cancellation.Token;
+        options = options.WithCancellationToken(ct);
         var context = new RestoreContext(progress ?? new FileRestoreProgress());
         if (scope.Everything) context.Progress.SetBytesTotal((long)payload.Size);
         System.IO.Directory.CreateDirectory(request.Target);
