@@ -131,6 +131,32 @@ public sealed class RestoreBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_attribute_that_cannot_be_set_is_a_warning_and_the_rest_is_restored()
+    {
+        var file = FileSnapshotBuilder.Base("file"u8.ToArray(), EntryType.File, 0x1A4, FileSnapshotBuilder.DefaultTime);
+        file.Size = 4;
+        file.Xattrs.Add(new Xattr { Name = Google.Protobuf.ByteString.CopyFromUtf8("bogus.name"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") });
+        file.Xattrs.Add(new Xattr { Name = Google.Protobuf.ByteString.CopyFromUtf8("user.kept"), Value = Google.Protobuf.ByteString.CopyFromUtf8("yes") });
+        var link = FileSnapshotBuilder.Base("link"u8.ToArray(), EntryType.Symlink, 0x1FF, FileSnapshotBuilder.DefaultTime);
+        link.SymlinkTarget = Google.Protobuf.ByteString.CopyFromUtf8("file");
+        // Linux allows user.* attributes on regular files and directories only.
+        link.Xattrs.Add(new Xattr { Name = Google.Protobuf.ByteString.CopyFromUtf8("user.on-a-link"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") });
+        var snapshot = await _h.BuildAsync(new FileSnapshotBuilder().Add(file, "data"u8.ToArray()).Add(link, null));
+        var target = _h.Path("target");
+
+        var result = await _h.RestoreAsync(snapshot, target);
+
+        Assert.Equal(2, result.Warnings.Count);
+        Assert.Contains(result.Warnings, w => w.Path == "file" && w.Message.StartsWith("xattr bogus.name: fsetxattr: ", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Path == "link" && w.Message.StartsWith("xattr user.on-a-link: lsetxattr: ", StringComparison.Ordinal));
+        Assert.Equal("data", await File.ReadAllTextAsync(Path.Combine(target, "file")));
+        Assert.Equal(DateTime.UnixEpoch.AddTicks(FileSnapshotBuilder.DefaultTime / 100), File.GetLastWriteTimeUtc(Path.Combine(target, "file")));
+        var attributes = await Bunker.Tests.Shared.ExternalTools.RunSeparatelyAsync("python3", ["-c", "import os,sys; print(os.getxattr(sys.argv[1], 'user.kept').decode())", Path.Combine(target, "file")],
+            "/", TimeSpan.FromSeconds(30));
+        Assert.Equal("yes", attributes.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task Special_files_and_owners_are_restored_as_root()
     {
         Assert.Equal("root", Environment.UserName);

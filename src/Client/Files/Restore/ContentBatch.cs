@@ -65,7 +65,7 @@ internal sealed class ContentBatch(RestoreContext context, int maxOpenFiles)
                 context.AddBytesWritten(ZeroRuns.Write(file.Handle, data, segment.FileOffset));
                 context.Progress.AddBytes(segment.Length);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 file.Fail($"writing at offset {segment.FileOffset}: {e.Message}");
             }
