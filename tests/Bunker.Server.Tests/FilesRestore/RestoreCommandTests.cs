@@ -2,6 +2,7 @@ using System.Text.Json;
 using Bunker.Client;
 using Bunker.Client.Backup;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Server.Tests.FilesRestore;
 
@@ -117,6 +118,40 @@ public sealed class RestoreCommandTests : IAsyncLifetime
         Assert.Contains("no snapshot in repository 'main' matches 'latest' (host host-b, kind files)", otherHost.Stderr);
         Assert.Equal(ExitCodes.Failed, badPath.Code);
         Assert.Contains("no snapshot in repository 'main' matches 'latest' (kind files, path /nowhere)", badPath.Stderr);
+    }
+
+    [Fact]
+    public async Task Run_by_another_user_owners_are_not_restored_and_device_nodes_are_warnings()
+    {
+        var owned = FileSnapshotBuilder.Base("owned"u8.ToArray(), EntryType.File, 0x1A4, FileSnapshotBuilder.DefaultTime);
+        owned.Uid = 1234;
+        owned.Gid = 5678;
+        owned.Size = 5;
+        var snapshot = await _h.BuildAsync(new FileSnapshotBuilder()
+            .Add(owned, "owned"u8.ToArray())
+            .Node("fifo", EntryType.Fifo)
+            .Node("null", EntryType.CharDevice, rdev: (1 << 8) | 3));
+        // The built bunker, run as nobody, in a target nobody owns.
+        File.SetUnixFileMode(_h.Work, (UnixFileMode)0x1ED);
+        var target = _h.Path("target");
+        Directory.CreateDirectory(target);
+        var chown = await ExternalTools.RunSeparatelyAsync("chown", ["65534:65534", target], "/", TimeSpan.FromSeconds(30));
+        Assert.Equal(0, chown.Code);
+        var env = new Dictionary<string, string?>
+        {
+            ["BUNKER_SERVER"] = _h.Daemon.Address.ToString(), ["BUNKER_TOKEN"] = _h.Token, ["BUNKER_REPOSITORY"] = "main",
+            ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp",
+        };
+
+        var run = await ExternalTools.RunSeparatelyAsync("setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", Path.Combine(AppContext.BaseDirectory, "bunker.dll"), "restore", Id(snapshot), "--target", target],
+            "/tmp", TimeSpan.FromMinutes(2), env);
+
+        Assert.True(run.Code == ExitCodes.Incomplete, run.ToString());
+        Assert.Equal("bunker: warning: null: character device not restored: only root may create device nodes", run.Stderr.TrimEnd());
+        var stat = await ExternalTools.RunSeparatelyAsync("stat", ["-c", "%n %F %u %g", "owned", "fifo"], target, TimeSpan.FromSeconds(30));
+        Assert.Equal(["owned regular file 65534 65534", "fifo fifo 65534 65534"], stat.Stdout.TrimEnd().Split('\n'));
+        Assert.Equal("owned", await File.ReadAllTextAsync(Path.Combine(target, "owned")));
     }
 
     [Theory]
