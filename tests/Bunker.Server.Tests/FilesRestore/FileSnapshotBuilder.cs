@@ -18,8 +18,15 @@ internal sealed class FileSnapshotBuilder
 
     private readonly List<(CatalogEntry Entry, ReadOnlyMemory<byte>? Content)> _items = [];
 
-    /// <summary>How content is cut; the default is the backup's (1 MiB average).</summary>
-    public FastCdcOptions Chunking { get; init; } = FastCdcOptions.Default;
+    /// <summary>
+    /// Small chunks (64 KiB average, 256 KiB at most): files of a few hundred KiB span several, and chunk
+    /// buffers stay small. The client's fetchers rent them from the shared array pool, which keeps them for
+    /// the life of the process, and the load tests in this process bound its whole managed heap.
+    /// </summary>
+    public static FastCdcOptions SmallChunks { get; } = new() { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 };
+
+    /// <summary>How content is cut: <see cref="SmallChunks"/> unless a test wants the backup's own (1 MiB average).</summary>
+    public FastCdcOptions Chunking { get; init; } = SmallChunks;
 
     /// <summary>Runs on the entries, payload fields filled in, before the catalog is written.</summary>
     public Action<List<CatalogEntry>>? Tamper { get; init; }

@@ -1,4 +1,3 @@
-using Bunker.Chunking;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Server.Tests.FilesRestore;
@@ -6,8 +5,6 @@ namespace Bunker.Server.Tests.FilesRestore;
 /// <summary>Partial restores (--include), resuming an interrupted restore, and --verify.</summary>
 public sealed class RestoreBehaviourTests : IAsyncLifetime
 {
-    private static readonly FastCdcOptions SmallChunks = new() { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 };
-
     private RestoreHarness _h = null!;
 
     public async Task InitializeAsync() => _h = await RestoreHarness.StartAsync();
@@ -28,7 +25,7 @@ public sealed class RestoreBehaviourTests : IAsyncLifetime
     public async Task Include_restores_only_those_paths_and_the_directories_above_them()
     {
         var shared = RandomBytes(300_000, 1);
-        var builder = new FileSnapshotBuilder { Chunking = SmallChunks }
+        var builder = new FileSnapshotBuilder()
             .File("etc/shared", shared, links: 2)
             .Directory("home", mode: 0x1C0, mtime: 1_111_111_111_000_000_001)
             .Directory("home/ann")
@@ -73,7 +70,7 @@ public sealed class RestoreBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task A_second_run_rewrites_only_the_files_that_do_not_match()
     {
-        var builder = new FileSnapshotBuilder { Chunking = SmallChunks };
+        var builder = new FileSnapshotBuilder();
         var contents = new Dictionary<string, byte[]>();
         for (int i = 0; i < 8; i++)
         {
@@ -103,7 +100,7 @@ public sealed class RestoreBehaviourTests : IAsyncLifetime
     public async Task Verify_names_a_file_that_changed_after_it_was_written()
     {
         var content = RandomBytes(1_000_000, 3);
-        var snapshot = await _h.BuildAsync(new FileSnapshotBuilder { Chunking = SmallChunks }.File("good", content).File("sub/bad", content));
+        var snapshot = await _h.BuildAsync(new FileSnapshotBuilder().File("good", content).File("sub/bad", content));
         var target = _h.Path("target");
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => _h.RestoreAsync(snapshot, target, verify: true, beforeVerify: () =>

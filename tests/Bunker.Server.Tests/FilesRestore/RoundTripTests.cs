@@ -83,8 +83,8 @@ public sealed class RoundTripTests : IAsyncLifetime
         random.NextBytes(big);
         var small = new byte[100_000];
         random.NextBytes(small);
-        // Small chunks, so that one file spans many and the batches see the same chunk in three files.
-        var builder = new FileSnapshotBuilder { Chunking = new FastCdcOptions { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 } }
+        // One file spans many chunks, and the batches see the same chunk in three files.
+        var builder = new FileSnapshotBuilder()
             .Directory("a", mode: 0x1C0, mtime: 1_000_000_000_987_654_321)
             .File("a/big.bin", big)
             .File("a/copy.bin", big)

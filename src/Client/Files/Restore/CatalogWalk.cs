@@ -124,6 +124,8 @@ internal sealed class CatalogWalk : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var chunk = await ChunkAsync((long)(entry.FirstChunk + i), display).ConfigureAwait(false);
+            if (chunk.Length is <= 0 or > ChunkFetcher.MaxChunkLength)
+                throw CatalogRefusal.Of(display, $"its payload chunk {entry.FirstChunk + i} claims {chunk.Length} bytes");
             if (i == 0 && (ulong)chunk.Offset != entry.PayloadOffset)
                 throw CatalogRefusal.Of(display, $"its payload offset {entry.PayloadOffset} is not where chunk {entry.FirstChunk} starts ({chunk.Offset})");
             total += chunk.Length;
