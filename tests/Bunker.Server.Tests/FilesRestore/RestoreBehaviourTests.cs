@@ -40,9 +40,10 @@ public sealed class RestoreBehaviourTests : IAsyncLifetime
         var snapshot = await _h.BuildAsync(builder);
         var target = _h.Path("target");
 
-        var result = await _h.RestoreAsync(snapshot, target, includes: ["/home/ann/", "var/log/keep.log"], verify: true);
+        var result = await _h.RestoreAsync(snapshot, target, includes: ["/home/ann/", "var/log/keep.log", "/not/backed/up"], verify: true);
 
-        Assert.Empty(result.Warnings);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal(("/not/backed/up", "--include matched nothing in the snapshot"), (warning.Path, warning.Message));
         Assert.Equal(
             ["home", "home/ann", "home/ann/a.txt", "home/ann/docs", "home/ann/docs/b.txt", "home/ann/shared", "home/ann/x", "home/ann/y", "var", "var/log", "var/log/keep.log"],
             Tree(target));

@@ -6,8 +6,15 @@ namespace Bunker.Client.Files.Restore;
 internal sealed class CatalogScope
 {
     private readonly byte[][] _includes;
+    private readonly string[] _given;
+    private readonly bool[] _matched;
 
-    private CatalogScope(byte[][] includes) => _includes = includes;
+    private CatalogScope(byte[][] includes, string[] given)
+    {
+        _includes = includes;
+        _given = given;
+        _matched = new bool[includes.Length];
+    }
 
     /// <summary>No includes, or one that names the root: every entry.</summary>
     public bool Everything => _includes.Length == 0;
@@ -19,23 +26,34 @@ internal sealed class CatalogScope
         foreach (var include in includes)
         {
             var path = CatalogPath.FromArgument(include);
-            if (path.Length == 0) return new CatalogScope([]);
+            if (path.Length == 0) return new CatalogScope([], []);
             if (!CatalogPath.TryValidate(path, out var reason))
                 throw new ArgumentException($"--include '{include}': {reason}", nameof(includes));
             paths.Add(path);
         }
-        return new CatalogScope([.. paths]);
+        return new CatalogScope([.. paths], [.. includes]);
     }
 
     /// <summary>The entry lies within an include (or there are none).</summary>
     public bool Contains(ReadOnlySpan<byte> path)
     {
         if (Everything) return true;
-        foreach (var include in _includes)
+        for (int i = 0; i < _includes.Length; i++)
         {
-            if (CatalogPath.IsWithin(path, include)) return true;
+            if (!CatalogPath.IsWithin(path, _includes[i])) continue;
+            _matched[i] = true;
+            return true;
         }
         return false;
+    }
+
+    /// <summary>The includes, as given, that no entry lay within (a typo, or a path not backed up).</summary>
+    public IEnumerable<string> Unmatched()
+    {
+        for (int i = 0; i < _given.Length; i++)
+        {
+            if (!_matched[i]) yield return _given[i];
+        }
     }
 
     /// <summary>The entry is a directory above an include: restored (with its metadata) so that the include has a place to go.</summary>

@@ -55,7 +55,7 @@ public static class FileRestore
             using var tree = new TargetTree(root, context);
             var fetcher = new ChunkFetcher(openChannel, options);
             await using var content = new ContentPipeline(client, fetcher, repository, request.Parallel, options, context, ct);
-            await new RestorePass(walk, tree, content, context).RunAsync().ConfigureAwait(false);
+            await new RestorePass(walk, scope, tree, content, context).RunAsync().ConfigureAwait(false);
         }
         if (request.Verify)
         {

@@ -9,7 +9,7 @@ namespace Bunker.Client.Files.Restore;
 /// their size, links, nodes) and queues file content into batches that are fetched and written with
 /// positional writes; directories are finished as the walk leaves them, files as their last chunk lands.
 /// </summary>
-internal sealed class RestorePass(CatalogWalk walk, TargetTree tree, ContentPipeline content, RestoreContext context)
+internal sealed class RestorePass(CatalogWalk walk, CatalogScope scope, TargetTree tree, ContentPipeline content, RestoreContext context)
 {
     private readonly EntryWriter _writer = new(context);
     private readonly List<Segment> _segments = [];
@@ -45,6 +45,8 @@ internal sealed class RestorePass(CatalogWalk walk, TargetTree tree, ContentPipe
         }
         tree.Close();
         await content.CompleteAsync().ConfigureAwait(false);
+        foreach (var include in scope.Unmatched())
+            context.Warn(include, "--include matched nothing in the snapshot");
     }
 
     private async Task RestoreFileAsync(DirectoryHandle directory, byte[] name, WalkItem item)
