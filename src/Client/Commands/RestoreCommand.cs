@@ -79,6 +79,11 @@ internal static class RestoreCommand
             // A refused catalog, a chunk that failed verification, or files that differ: the restore cannot be trusted.
             throw new CommandFailedException($"restore failed: {e.Message}");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The target itself cannot be made or opened (entries that cannot be written are warnings instead).
+            throw new CommandFailedException($"restore failed: {e.Message}");
+        }
         foreach (var warning in result.Warnings)
             call.Output.Error.WriteLine($"bunker: warning: {warning.Path}: {warning.Message}");
         if (result.Warnings.Count > 0) call.ExitCode = ExitCodes.Incomplete;

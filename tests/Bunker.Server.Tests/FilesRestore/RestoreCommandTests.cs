@@ -81,6 +81,19 @@ public sealed class RestoreCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_target_that_is_not_a_directory_fails_with_exit_1()
+    {
+        var snapshot = await _h.BuildAsync(new FileSnapshotBuilder().File("a", "a"u8.ToArray()));
+        await File.WriteAllTextAsync(_h.Path("file"), "not a directory");
+
+        var run = await RunAsync("restore", Id(snapshot), "--target", _h.Path("file"));
+
+        Assert.Equal(ExitCodes.Failed, run.Code);
+        Assert.StartsWith("bunker: restore failed: ", run.Stderr);
+        Assert.Contains(_h.Path("file"), run.Stderr);
+    }
+
+    [Fact]
     public async Task A_snapshot_of_another_kind_is_refused()
     {
         var start = new BackupStart { Repository = "main", SourceKind = "postgres", Host = "db", SourceId = "main" };
