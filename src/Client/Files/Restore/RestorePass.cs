@@ -1,6 +1,5 @@
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Files.Restore.Native;
-using Bunker.Client.Restore;
 
 namespace Bunker.Client.Files.Restore;
 

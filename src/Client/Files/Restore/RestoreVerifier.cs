@@ -1,7 +1,6 @@
 using Bunker.Chunking;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Files.Restore.Native;
-using Bunker.Client.Restore;
 
 namespace Bunker.Client.Files.Restore;
 
