@@ -40,6 +40,7 @@ public static class Cli
             LsCommand.Create(context),
             DiffCommand.Create(context),
             DumpCommand.Create(context),
+            RestoreCommand.Create(context),
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {
                 TenantCommands.Create(context),
