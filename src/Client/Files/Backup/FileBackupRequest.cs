@@ -28,9 +28,6 @@ public sealed record FileBackupRequest
     internal Action<string>? BeforeOpen { get; init; }
 }
 
-/// <summary>A file that was left out or may be torn, and why.</summary>
-public sealed record FileWarning(string Path, string Message);
-
 /// <summary>What a file backup did.</summary>
 /// <param name="ParentId">The parent snapshot's id in hex, or null when every file was read.</param>
 /// <param name="Warnings">Files left out (unreadable, vanished) or changed while read, in walk order.</param>
