@@ -36,7 +36,7 @@ internal sealed class BackupRoots
             if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("a backup path is empty");
             var full = Path.GetFullPath(path);
             if (full.Length > 1) full = full.TrimEnd('/');
-            roots.Add(Encoding.UTF8.GetBytes(full));
+            roots.Add(ThroughRealDirectories(Encoding.UTF8.GetBytes(full)));
         }
         if (roots.Count == 0) throw new ArgumentException("no path to back up was given");
         roots.Sort(static (a, b) => CatalogPath.Compare(a, b));
@@ -48,6 +48,27 @@ internal sealed class BackupRoots
             kept.Add(root);
         }
         return new BackupRoots(kept);
+    }
+
+    /// <summary>
+    /// The root with the directories above it resolved (/var/run/x becomes /run/x), the last name kept as it is. The
+    /// catalog records the directories above a root as directories; a symlink among them would put entries below a
+    /// symlink, which a restore rightly refuses. A root that is itself a symlink is backed up as the symlink.
+    /// </summary>
+    private static byte[] ThroughRealDirectories(byte[] absolute)
+    {
+        int slash = absolute.AsSpan().LastIndexOf(CatalogPath.Separator);
+        if (slash <= 0) return absolute; // "/" or "/name": nothing above but the root directory
+        byte[] parent;
+        try
+        {
+            parent = Native.NativeFiles.RealPath(absolute.AsSpan(0, slash));
+        }
+        catch (Native.FileSystemException)
+        {
+            return absolute; // missing: the walk reports the root as unreadable, by the name given
+        }
+        return parent.Length == 1 ? absolute.AsSpan(slash).ToArray() : [.. parent, .. absolute.AsSpan(slash)];
     }
 
     /// <summary>True when the catalog path <paramref name="relative"/> is one of the roots.</summary>

@@ -61,6 +61,13 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "lgetxattr", SetLastError = true)]
     public static partial nint LGetXattr(byte* path, byte* name, byte* value, nuint size);
 
+    /// <summary>With a null buffer, returns a malloc'd canonical path (free it with <see cref="Free"/>), or null.</summary>
+    [LibraryImport(Library, EntryPoint = "realpath", SetLastError = true)]
+    public static partial byte* RealPath(byte* path, byte* resolved);
+
+    [LibraryImport(Library, EntryPoint = "free")]
+    public static partial void Free(void* pointer);
+
     /// <summary>Returns an error number (not errno); *result is null when the id has no entry.</summary>
     [LibraryImport(Library, EntryPoint = "getpwuid_r")]
     public static partial int GetPwUidR(uint uid, byte* passwd, byte* buffer, nuint length, byte** result);

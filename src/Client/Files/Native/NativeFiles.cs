@@ -107,6 +107,27 @@ internal static unsafe class NativeFiles
         return extents;
     }
 
+    /// <summary>The canonical absolute path, every symlink along it resolved (realpath(3)).</summary>
+    public static byte[] RealPath(ReadOnlySpan<byte> path)
+    {
+        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
+        NativePath.Terminate(path, terminated);
+        byte* resolved;
+        fixed (byte* p = terminated)
+        {
+            resolved = LibC.RealPath(p, null);
+        }
+        if (resolved is null) throw FileSystemException.Last("realpath");
+        try
+        {
+            return System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(resolved).ToArray();
+        }
+        finally
+        {
+            LibC.Free(resolved);
+        }
+    }
+
     /// <summary>A symlink's target, as the bytes stored (never resolved).</summary>
     public static byte[] ReadLink(ReadOnlySpan<byte> path)
     {

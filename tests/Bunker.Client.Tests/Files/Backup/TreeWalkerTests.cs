@@ -76,6 +76,28 @@ public sealed class TreeWalkerTests
     }
 
     [Fact]
+    public void A_root_reached_through_a_symlinked_directory_is_recorded_at_its_real_place_and_a_root_that_is_a_symlink_as_the_symlink()
+    {
+        using var scratch = FileTrees.Scratch("walk-symlinked");
+        var real = Directory.CreateDirectory(scratch.Combine("real", "data")).FullName;
+        File.WriteAllText(Path.Combine(real, "file"), "x");
+        File.CreateSymbolicLink(scratch.Combine("alias"), "real");
+
+        var (entries, warnings) = Walk([scratch.Combine("alias", "data"), scratch.Combine("alias")]);
+
+        Assert.Empty(warnings);
+        AssertCatalogOrder(entries);
+        // Every entry above one below it is a directory, as a restore requires; the symlink root stays a symlink.
+        var byPath = entries.ToDictionary(e => CatalogPath.Display(e.CatalogPath), e => e.Status.Type);
+        var top = scratch.Path.TrimStart('/');
+        Assert.Equal(EntryType.Symlink, byPath[top + "/alias"]);
+        Assert.Equal(EntryType.Directory, byPath[top + "/real"]);
+        Assert.Equal(EntryType.Directory, byPath[top + "/real/data"]);
+        Assert.Equal(EntryType.File, byPath[top + "/real/data/file"]);
+        Assert.DoesNotContain(entries, e => CatalogPath.Display(e.CatalogPath).StartsWith(top + "/alias/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Excluded_names_and_paths_are_neither_recorded_nor_entered()
     {
         using var scratch = FileTrees.Scratch("walk-exclude");
