@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
 using Bunker.Chunking;
+using Bunker.Client.Wire;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Google.Protobuf;
@@ -216,7 +217,7 @@ public sealed class ArchiveReader : Stream
                 {
                     var chunk = call.ResponseStream.Current;
                     var digest = ChunkFetcher.Received(chunk, expected);
-                    var buffer = ArrayPool<byte>.Shared.Rent((int)chunk.RawLength);
+                    var buffer = ChunkBuffers.Pool.Rent((int)chunk.RawLength);
                     batch.Hold(digest, buffer, (int)chunk.RawLength);
                     ChunkFetcher.Decode(chunk, digest, buffer.AsSpan(0, (int)chunk.RawLength));
                 }
@@ -258,7 +259,7 @@ public sealed class ArchiveReader : Stream
         public void Release()
         {
             if (Interlocked.Exchange(ref _released, 1) != 0) return;
-            foreach (var (buffer, _) in _chunks.Values) ArrayPool<byte>.Shared.Return(buffer);
+            foreach (var (buffer, _) in _chunks.Values) ChunkBuffers.Pool.Return(buffer);
         }
     }
 }

@@ -160,8 +160,8 @@ public sealed class ChunkFetcher
                     int length = (int)chunk.RawLength;
                     if (raw is null || raw.Length < length)
                     {
-                        if (raw is not null) ArrayPool<byte>.Shared.Return(raw);
-                        raw = ArrayPool<byte>.Shared.Rent(length);
+                        if (raw is not null) ChunkBuffers.Pool.Return(raw);
+                        raw = ChunkBuffers.Pool.Rent(length);
                     }
                     var span = raw.AsSpan(0, length);
                     Decode(chunk, digest, span);
@@ -179,7 +179,7 @@ public sealed class ChunkFetcher
         }
         finally
         {
-            if (raw is not null) ArrayPool<byte>.Shared.Return(raw);
+            if (raw is not null) ChunkBuffers.Pool.Return(raw);
         }
     }
 
