@@ -2,16 +2,21 @@ using System.Diagnostics;
 
 namespace Bunker.Bench.Peers;
 
+/// <summary>One run of a tool: wall time from start to exit, its peak RSS when /usr/bin/time could measure it, and its stdout.</summary>
+internal sealed record ToolRun(TimeSpan Elapsed, long? PeakRss, string Output);
+
 /// <summary>
-/// Runs another backup tool to completion under /usr/bin/time (for its peak RSS), with its output
-/// kept in a log file rather than interleaved with the tables.
+/// Runs another program to completion under /usr/bin/time (for its peak RSS), with its output
+/// kept in a log file rather than interleaved with the tables. A null value in
+/// <paramref name="environment"/> removes that variable, so the caller's shell cannot steer the tool.
 /// </summary>
-internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, string> environment, string logPath)
+internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, string?> environment, string logPath, string? workingDirectory = null)
 {
     private const string TimeProgram = "/usr/bin/time";
+    private const int LogTailLines = 20;
 
-    /// <summary>Runs the tool; returns its peak RSS in bytes when /usr/bin/time is there to measure it. Callers time it themselves.</summary>
-    public async Task<long?> RunAsync(params string[] arguments)
+    /// <summary>Runs the tool; throws, naming the log, when it exits non-zero.</summary>
+    public async Task<ToolRun> RunAsync(params string[] arguments)
     {
         string rssFile = logPath + ".rss";
         bool measureRss = File.Exists(TimeProgram);
@@ -19,6 +24,7 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? "",
         };
         if (measureRss)
             foreach (var a in new[] { "-f", "%M", "-o", rssFile, program })
@@ -26,16 +32,27 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
         foreach (var a in arguments)
             start.ArgumentList.Add(a);
         foreach (var (name, value) in environment)
-            start.Environment[name] = value;
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
 
+        long began = Stopwatch.GetTimestamp();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        await File.AppendAllTextAsync(logPath, $"$ {program} {string.Join(' ', arguments)}\n{await stdout}{await stderr}\n");
+        var elapsed = Stopwatch.GetElapsedTime(began);
+        string output = await stdout;
+        string errors = await stderr;
+        await File.AppendAllTextAsync(logPath, $"$ {program} {string.Join(' ', arguments)}\n{output}{errors}\n");
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}; see {logPath}");
-        return measureRss ? ReadKilobytes(rssFile) * 1024 : null;
+        {
+            // The tail of stderr usually names the cause; the whole exchange is in the log.
+            string tail = string.Join('\n', errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(LogTailLines));
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}; see {logPath}\n{tail}");
+        }
+        return new ToolRun(elapsed, measureRss ? ReadKilobytes(rssFile) * 1024 : null, output);
     }
 
     // GNU time's %M is the maximum resident set size in KiB.

@@ -1,0 +1,47 @@
+using Bunker.Bench.Workloads;
+
+namespace Bunker.Bench.Files;
+
+/// <summary>The raw figures of one `files` run, written as JSON beside the table.</summary>
+internal sealed record FilesReport(
+    DateTimeOffset Started,
+    string Machine,
+    IReadOnlyList<string> Sources,
+    string WorkDirectory,
+    ulong Seed,
+    TreeSummary Tree,
+    TreeChanges Changes,
+    TreeSummary ChangedTree,
+    string PageCache,
+    bool DaemonPeakResetPerPhase,
+    IReadOnlyList<ToolReport> Tools);
+
+/// <summary>Counts and digest of a tree (<see cref="TreeManifest"/>).</summary>
+internal sealed record TreeSummary(int Files, int Directories, int Symlinks, long Bytes, string Digest)
+{
+    public static TreeSummary Of(TreeManifest manifest) =>
+        new(manifest.Files, manifest.Directories, manifest.Symlinks, manifest.Bytes, manifest.Digest);
+}
+
+/// <summary>One phase of one tool: wall time of the client process, and peak RSS of it and of the daemon (bunkerd) where there is one.</summary>
+internal sealed record PhaseReport(string Phase, double Seconds, long? ClientPeakRssBytes, long? DaemonPeakRssBytes);
+
+/// <summary>Whether the restore gave back the source: equal digests, or the differences found.</summary>
+internal sealed record RestoreCheck(bool Ok, string RestoredRoot, TreeSummary Restored, int DifferenceCount, IReadOnlyList<string> Differences);
+
+/// <summary>Everything measured of one tool. <see cref="Failure"/> says why its later phases are missing.</summary>
+internal sealed class ToolReport(string name, string version, string settings)
+{
+    public string Name { get; } = name;
+    public string Version { get; } = version;
+    public string Settings { get; } = settings;
+    public List<PhaseReport> Phases { get; } = [];
+    /// <summary>du of the repository directory after the last backup: allocated bytes.</summary>
+    public long? RepositoryBytes { get; set; }
+    /// <summary>The sum of the repository's file sizes at the same moment.</summary>
+    public long? RepositoryApparentBytes { get; set; }
+    public RestoreCheck? Restore { get; set; }
+    public string? Failure { get; set; }
+
+    public PhaseReport? Phase(string phase) => Phases.Find(p => p.Phase == phase);
+}
