@@ -14,7 +14,13 @@ internal static class FilesCommand
 {
     private static readonly string[] DefaultSources = ["/usr/share/dotnet", "/usr/lib/x86_64-linux-gnu"];
     private static readonly string[] KnownTools = ["bunker", "restic", "borg"];
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // A file for people and scripts, never embedded in HTML: keep ' and + readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static async Task<int> RunAsync(Arguments args)
     {

@@ -18,8 +18,8 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
     /// <summary>Runs the tool; throws, naming the log, when it exits non-zero.</summary>
     public async Task<ToolRun> RunAsync(params string[] arguments)
     {
-        string rssFile = logPath + ".rss";
         bool measureRss = File.Exists(TimeProgram);
+        string rssFile = Path.Combine(Path.GetTempPath(), $"bunker-bench-{Guid.NewGuid():N}.rss");
         var start = new ProcessStartInfo(measureRss ? TimeProgram : program)
         {
             RedirectStandardOutput = true,
@@ -48,6 +48,7 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
         await File.AppendAllTextAsync(logPath, $"$ {program} {string.Join(' ', arguments)}\n{output}{errors}\n");
         if (process.ExitCode != 0)
         {
+            File.Delete(rssFile);
             // The tail of stderr usually names the cause; the whole exchange is in the log.
             string tail = string.Join('\n', errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(LogTailLines));
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}; see {logPath}\n{tail}");
@@ -55,6 +56,16 @@ internal sealed class ExternalTool(string program, IReadOnlyDictionary<string, s
         return new ToolRun(elapsed, measureRss ? ReadKilobytes(rssFile) * 1024 : null, output);
     }
 
-    // GNU time's %M is the maximum resident set size in KiB.
-    private static long ReadKilobytes(string path) => long.Parse(File.ReadAllLines(path).Last(l => l.Length > 0).Trim());
+    // GNU time's %M is the maximum resident set size in KiB (after a "Command exited with non-zero status" line, if any).
+    private static long ReadKilobytes(string path)
+    {
+        try
+        {
+            return long.Parse(File.ReadAllLines(path).Last(l => l.Length > 0).Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
