@@ -45,8 +45,12 @@ internal sealed class BunkerCli(string workDirectory, string logPath, string bun
 
     public override async ValueTask DisposeAsync()
     {
-        if (_server is not null)
-            await _server.DisposeAsync();
+        if (_server is null)
+            return;
+        int pid = _server.Pid;
+        await _server.DisposeAsync();
+        // bunkerd's own log, after the clients' output, for when a phase failed on the server's side.
+        await File.AppendAllTextAsync(LogPath, $"--- bunkerd (pid {pid}) output ---\n{_server.Output}\n");
     }
 
     /// <summary>The CLI under `dotnet`, as scripts/quickstart.sh runs it, talking to this daemon with <paramref name="token"/> (default: the backup token).</summary>
