@@ -45,6 +45,13 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
         Recursive = true,
     };
 
+    /// <summary>
+    /// True when a long command should draw a progress bar: stderr is the real, unredirected console and
+    /// the output is not JSON. Tests and pipes get none.
+    /// </summary>
+    public bool ProgressEnabled(CommandCall call) =>
+        ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && !call.Output.Json;
+
     public IEnumerable<Option> GlobalOptions => [Server, Token, TokenFile, CaCertificate, Json];
 
     /// <summary>A <c>--repo</c> option for commands that work in one repository; it falls back to $BUNKER_REPOSITORY.</summary>

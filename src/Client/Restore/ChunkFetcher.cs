@@ -184,7 +184,7 @@ public sealed class ChunkFetcher
     }
 
     /// <summary>The chunk's digest, after checking that it was asked for, has not come before, and has a sane length.</summary>
-    private static ChunkDigest Received(ChunkData chunk, HashSet<ChunkDigest> expected)
+    internal static ChunkDigest Received(ChunkData chunk, HashSet<ChunkDigest> expected)
     {
         if (chunk.Digest.Length != ChunkDigest.Size)
             throw new InvalidDataException($"the server sent a chunk with a {chunk.Digest.Length}-byte digest");
@@ -197,7 +197,7 @@ public sealed class ChunkFetcher
     }
 
     /// <summary>Decodes the chunk into <paramref name="raw"/> and checks it against its digest.</summary>
-    private static void Decode(ChunkData chunk, in ChunkDigest digest, Span<byte> raw)
+    internal static void Decode(ChunkData chunk, in ChunkDigest digest, Span<byte> raw)
     {
         var codec = ChunkEncodings.FromWire(chunk.Encoding, digest);
         try
