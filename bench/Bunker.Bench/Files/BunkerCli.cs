@@ -39,7 +39,7 @@ internal sealed class BunkerCli(string workDirectory, string logPath, string bun
         Cli().RunAsync(bunkerDll, "backup", "files", source, "--host", "bench");
 
     public override Task<ToolRun> RestoreLatestAsync(string target) =>
-        Cli().RunAsync(bunkerDll, "restore", "latest", "--target", target);
+        Cli().RunAsync(bunkerDll, "restore", "latest", "--host", "bench", "--target", target);
 
     public override async Task<string> VersionAsync() => "bunker " + (await Cli("").RunAsync(bunkerDll, "--version")).Output.Trim();
 

@@ -40,6 +40,8 @@ internal sealed class ToolReport(string name, string version, string settings)
     public long? RepositoryBytes { get; set; }
     /// <summary>The sum of the repository's file sizes at the same moment.</summary>
     public long? RepositoryApparentBytes { get; set; }
+    /// <summary>du of each top-level directory of the repository (its top-level files together as "(files)").</summary>
+    public SortedDictionary<string, long>? RepositoryParts { get; set; }
     public RestoreCheck? Restore { get; set; }
     public string? Failure { get; set; }
 

@@ -45,6 +45,7 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
             if (reports[i].Failure is not null) continue;
             reports[i].RepositoryBytes = await DiskUsage.AllocatedAsync(tools[i].RepositoryDirectory);
             reports[i].RepositoryApparentBytes = TempDirectory.SizeOf(tools[i].RepositoryDirectory);
+            reports[i].RepositoryParts = await DiskUsage.PartsAsync(tools[i].RepositoryDirectory);
         }
 
         var changed = TreeManifest.Build(_tree);

@@ -62,6 +62,8 @@ internal static class FilesTable
                 text.Append($", bunkerd {PerPhase(tool, p => p.DaemonPeakRssBytes)} MiB");
             text.AppendLine();
         }
+        text.AppendLine("repository parts (du, MB): " + string.Join("; ", tools.Where(t => t.RepositoryParts is not null).Select(t =>
+            $"{t.Name}: " + string.Join(", ", t.RepositoryParts!.Select(p => $"{p.Key} {(p.Value / Units.Mega).ToString("F1", CultureInfo.InvariantCulture)}")))));
         foreach (var tool in tools)
         {
             text.AppendLine($"{tool.Name}: {tool.Version}; {tool.Settings}");
