@@ -14,9 +14,10 @@ const string Usage = """
       peers DIR                         Bunker vs restic vs borg on DIR, first and second (all-dedup) backup
       loopback [--size GiB] [--streams 1,4,16] [--iterations K] [--bunkerd PATH]
                                         a real bunkerd and this client over 127.0.0.1: upload, re-upload (dedup), restore over N streams
-      files [--data DIR] [--keep] [--tools bunker,restic,borg] [--sources DIR,DIR] [--seed N] [--json FILE] [--bunker PATH] [--bunkerd PATH]
+      files [--data DIR] [--keep] [--runs N] [--tools bunker,restic,borg] [--sources DIR,DIR] [--seed N] [--json FILE] [--bunker PATH] [--bunkerd PATH]
                                         bunker (bunkerd + CLI), restic and borg on a copy of /usr/share/dotnet and /usr/lib/x86_64-linux-gnu:
-                                        initial, no-change and changed (5%) backup, restore (verified), repository size, peak RSS
+                                        initial, no-change and changed (5%) backup, restore (verified), repository size, CPU, peak RSS;
+                                        --runs N: N fresh runs, the median of each figure
     """;
 
 if (args.Length == 0)

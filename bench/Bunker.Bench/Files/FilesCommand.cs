@@ -6,8 +6,8 @@ using Bunker.Tests.Shared;
 namespace Bunker.Bench.Files;
 
 /// <summary>
-/// `files [--data DIR] [--keep] [--tools bunker,restic,borg] [--sources DIR,DIR] [--seed N] [--json FILE]
-/// [--bunker PATH] [--bunkerd PATH]`: bunker, restic and borg back up and restore the same real tree
+/// `files [--data DIR] [--keep] [--runs N] [--tools bunker,restic,borg] [--sources DIR,DIR] [--seed N]
+/// [--json FILE] [--bunker PATH] [--bunkerd PATH]`: bunker, restic and borg back up and restore the same real tree
 /// (a copy of the .NET install and the system libraries), each through its own CLI. See <see cref="FilesRun"/>.
 /// </summary>
 internal static class FilesCommand
@@ -38,32 +38,49 @@ internal static class FilesCommand
             if (toolNames.Contains(program) && !OnPath(program))
                 throw new UsageException($"{program} is not on PATH (apt-get install {(program == "borg" ? "borgbackup" : program)}, or leave it out with --tools)");
 
+        int runs = args.Int("--runs", 1);
         string work = WorkDirectory(args.Text("--data"));
         Console.WriteLine($"files: work dir {work}{(keep ? " (kept)" : "")}; tool output in {log}");
         try
         {
-            var tools = new List<ToolCli>();
-            try
+            var reports = new List<FilesReport>();
+            for (int run = 1; run <= runs; run++)
             {
-                foreach (var name in toolNames)
-                    tools.Add(Create(name, work, log, args));
-                var report = await new FilesRun(work, log, seed, keep).RunAsync(sources, tools);
-                await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, Json));
-                Console.WriteLine();
-                Console.Write(FilesTable.Render(report));
-                Console.WriteLine($"raw figures: {json}");
-                return report.Tools.All(t => t.Failure is null && t.Restore is { Ok: true }) ? 0 : 1;
+                // Each run starts again from a fresh copy and empty repositories, in a directory of its own.
+                string runWork = runs == 1 ? work : Path.Combine(work, $"run-{run}");
+                if (runs > 1)
+                    Console.WriteLine($"files: run {run} of {runs}");
+                reports.Add(await RunOnceAsync(runWork, log, seed, keep, sources, toolNames, args));
+                if (!keep && runs > 1)
+                    Directory.Delete(runWork, recursive: true);
             }
-            finally
-            {
-                foreach (var tool in tools)
-                    await tool.DisposeAsync();
-            }
+            var summary = FilesMedian.Of(reports);
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new FilesResult(summary, reports), Json));
+            Console.WriteLine();
+            Console.Write(FilesTable.Render(summary));
+            Console.WriteLine($"raw figures: {json}");
+            return summary.Tools.All(t => t.Failure is null && t.Restore is { Ok: true }) ? 0 : 1;
         }
         finally
         {
             if (!keep)
                 RemoveWork(work, itself: args.Text("--data") is null);
+        }
+    }
+
+    private static async Task<FilesReport> RunOnceAsync(string work, string log, ulong seed, bool keep, string[] sources, string[] toolNames, Arguments args)
+    {
+        var tools = new List<ToolCli>();
+        try
+        {
+            foreach (var name in toolNames)
+                tools.Add(Create(name, work, log, args));
+            return await new FilesRun(work, log, seed, keep).RunAsync(sources, tools);
+        }
+        finally
+        {
+            foreach (var tool in tools)
+                await tool.DisposeAsync();
         }
     }
 

@@ -14,7 +14,11 @@ internal sealed record FilesReport(
     TreeSummary ChangedTree,
     string PageCache,
     bool DaemonPeakResetPerPhase,
-    IReadOnlyList<ToolReport> Tools);
+    IReadOnlyList<ToolReport> Tools,
+    int Runs = 1);
+
+/// <summary>The JSON file: the figures the table shows (the median when there were several runs), then every run.</summary>
+internal sealed record FilesResult(FilesReport Summary, IReadOnlyList<FilesReport> Runs);
 
 /// <summary>Counts and digest of a tree (<see cref="TreeManifest"/>).</summary>
 internal sealed record TreeSummary(int Files, int Directories, int Symlinks, long Bytes, string Digest)
@@ -23,8 +27,21 @@ internal sealed record TreeSummary(int Files, int Directories, int Symlinks, lon
         new(manifest.Files, manifest.Directories, manifest.Symlinks, manifest.Bytes, manifest.Digest);
 }
 
-/// <summary>One phase of one tool: wall time of the client process, and peak RSS of it and of the daemon (bunkerd) where there is one.</summary>
-internal sealed record PhaseReport(string Phase, double Seconds, long? ClientPeakRssBytes, long? DaemonPeakRssBytes);
+/// <summary>
+/// One phase of one tool: wall time of the client process; CPU seconds (user + system) and peak RSS of it
+/// and of the daemon (bunkerd) where there is one; the machine's 1-minute load average when the phase ended.
+/// </summary>
+internal sealed record PhaseReport(
+    string Phase,
+    double Seconds,
+    double? ClientCpuSeconds,
+    double? DaemonCpuSeconds,
+    long? ClientPeakRssBytes,
+    long? DaemonPeakRssBytes,
+    double LoadAverage)
+{
+    public double? CpuSeconds => ClientCpuSeconds + (DaemonCpuSeconds ?? 0);
+}
 
 /// <summary>Whether the restore gave back the source: equal digests, or the differences found.</summary>
 internal sealed record RestoreCheck(bool Ok, string RestoredRoot, TreeSummary Restored, int DifferenceCount, IReadOnlyList<string> Differences);

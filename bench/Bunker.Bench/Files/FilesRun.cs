@@ -112,15 +112,27 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
         {
             var (tool, report) = (tools[i], reports[i]);
             if (report.Failure is not null) continue;
+            TimeSpan daemonCpuBefore = default;
             if (tool.DaemonPid is int pid)
+            {
                 _daemonPeakReset &= ProcessMemory.TryResetPeak(pid);
+                daemonCpuBefore = ProcessCpu.Total(pid);
+            }
             try
             {
                 var run = await body(tool);
-                long? daemon = tool.DaemonPid is int p ? ProcessMemory.PeakResident(p) : null;
-                report.Phases.Add(new PhaseReport(phase, run.Elapsed.TotalSeconds, run.PeakRss, daemon));
-                Console.WriteLine($"  {phase}, {tool.Name}: {Units.Seconds(run.Elapsed)} s, client peak RSS {Mebibytes(run.PeakRss)} MiB" +
-                                  (daemon is null ? "" : $", bunkerd peak RSS {Mebibytes(daemon)} MiB"));
+                long? daemonRss = null;
+                double? daemonCpu = null;
+                if (tool.DaemonPid is int p)
+                {
+                    daemonRss = ProcessMemory.PeakResident(p);
+                    daemonCpu = (ProcessCpu.Total(p) - daemonCpuBefore).TotalSeconds;
+                }
+                var figures = new PhaseReport(phase, run.Elapsed.TotalSeconds, run.Cpu?.TotalSeconds, daemonCpu, run.PeakRss, daemonRss, ProcessCpu.LoadAverage());
+                report.Phases.Add(figures);
+                Console.WriteLine($"  {phase}, {tool.Name}: {Units.Seconds(run.Elapsed)} s, client {Cpu(figures.ClientCpuSeconds)} s CPU and {Mebibytes(run.PeakRss)} MiB peak RSS" +
+                                  (daemonRss is null ? "" : $", bunkerd {Cpu(daemonCpu)} s CPU and {Mebibytes(daemonRss)} MiB peak RSS") +
+                                  $"; load average {figures.LoadAverage:F1}");
             }
             catch (Exception e) when (e is InvalidOperationException or IOException)
             {
@@ -146,6 +158,8 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
         var (listed, count) = source.Differences(restored);
         return new RestoreCheck(count == 0 && restored.Digest == source.Digest, root, TreeSummary.Of(restored), count, listed);
     }
+
+    private static string Cpu(double? seconds) => seconds is double s ? s.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "?";
 
     private static string Mebibytes(long? bytes) => bytes is long b ? (b / (double)Units.MiB).ToString("F0") : "?";
 }

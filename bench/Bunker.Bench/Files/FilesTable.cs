@@ -33,6 +33,8 @@ internal static class FilesTable
 
         foreach (var phase in FilesRun.Phases)
             Row($"{phase}, s", t => t.Phase(phase)?.Seconds, "F2");
+        foreach (var phase in FilesRun.Phases)
+            Row($"{phase}, CPU s", t => t.Phase(phase)?.CpuSeconds, "F2");
         Row("repository on disk, MB", t => t.RepositoryBytes / Units.Mega, "F1");
         Row("peak RSS client, MiB", t => MaxOverPhases(t, p => p.ClientPeakRssBytes), "F0");
         bool daemon = tools.Any(t => t.Phases.Any(p => p.DaemonPeakRssBytes is not null));
@@ -48,18 +50,25 @@ internal static class FilesTable
         text.AppendLine($"data: {Describe(report.Tree)}; after the change: {Describe(report.ChangedTree)}");
         text.AppendLine($"change (seed 0x{report.Seed:X}): {report.Changes.Describe()}");
         text.AppendLine($"page cache: {report.PageCache}");
-        text.AppendLine("s: wall time of the client process, start to exit. repository: du of the repository directory after the changed backup " +
+        if (report.Runs > 1)
+            text.AppendLine($"figures: the median of {report.Runs} runs, each from a fresh copy into empty repositories; peak RSS: the highest run");
+        double load = tools.SelectMany(t => t.Phases).Select(p => p.LoadAverage).DefaultIfEmpty().Max();
+        text.AppendLine($"s: wall time of the client process, start to exit. CPU s: user + system seconds of the client, plus bunkerd's during the phase " +
+                        $"(on a shared machine CPU seconds still compare when wall times do not: the 1-minute load average reached {load:F1} on " +
+                        $"{Environment.ProcessorCount} cores at the end of a phase).");
+        text.AppendLine("repository: du of the repository directory after the changed backup " +
                         "(bunker: bunkerd's whole data dir, packs and RocksDB index; restic and borg: the repository, their caches excluded).");
         text.AppendLine("peak RSS: client from /usr/bin/time %M" +
                         (!daemon ? "" : ", bunkerd from VmHWM" + (report.DaemonPeakResetPerPhase
                             ? " reset before each of its phases (/proc/PID/clear_refs)"
                             : " since it started (clear_refs refused)")) +
-                        "; the rows show the highest phase; per phase (initial / no-change / changed / restore):");
+                        "; the table shows the highest phase. Per phase (initial / no-change / changed / restore):");
         foreach (var tool in tools)
         {
             text.Append($"  {tool.Name}: client {PerPhase(tool, p => p.ClientPeakRssBytes)} MiB");
             if (tool.Phases.Any(p => p.DaemonPeakRssBytes is not null))
-                text.Append($", bunkerd {PerPhase(tool, p => p.DaemonPeakRssBytes)} MiB");
+                text.Append($", bunkerd {PerPhase(tool, p => p.DaemonPeakRssBytes)} MiB; CPU s client {PerPhaseSeconds(tool, p => p.ClientCpuSeconds)}, " +
+                            $"bunkerd {PerPhaseSeconds(tool, p => p.DaemonCpuSeconds)}");
             text.AppendLine();
         }
         text.AppendLine("repository parts (du, MB): " + string.Join("; ", tools.Where(t => t.RepositoryParts is not null).Select(t =>
@@ -91,8 +100,13 @@ internal static class FilesTable
     }
 
     private static string PerPhase(ToolReport tool, Func<PhaseReport, long?> bytes) =>
+        PerPhaseText(tool, p => bytes(p) / (double)Units.MiB, "F0");
+
+    private static string PerPhaseSeconds(ToolReport tool, Func<PhaseReport, double?> seconds) => PerPhaseText(tool, seconds, "F2");
+
+    private static string PerPhaseText(ToolReport tool, Func<PhaseReport, double?> value, string format) =>
         string.Join(" / ", FilesRun.Phases.Select(name =>
-            tool.Phase(name) is { } p && bytes(p) is long b ? (b / (double)Units.MiB).ToString("F0", CultureInfo.InvariantCulture) : Missing));
+            tool.Phase(name) is { } p && value(p) is double v ? v.ToString(format, CultureInfo.InvariantCulture) : Missing));
 
     private static string RestoreVerdict(ToolReport tool) => tool.Restore switch
     {
