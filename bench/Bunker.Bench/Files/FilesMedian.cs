@@ -16,8 +16,9 @@ internal static class FilesMedian
         for (int t = 0; t < first.Tools.Count; t++)
         {
             var perRun = runs.Select(r => r.Tools[t]).ToList();
-            var tool = new ToolReport(perRun[0].Name, perRun[0].Version, perRun[0].Settings)
+            var tool = new ToolReport(perRun[0].Name, perRun[0].Settings)
             {
+                Version = perRun[0].Version,
                 RepositoryBytes = Median(perRun.Select(r => (double?)r.RepositoryBytes)) is double b ? (long)b : null,
                 RepositoryApparentBytes = Median(perRun.Select(r => (double?)r.RepositoryApparentBytes)) is double a ? (long)a : null,
                 RepositoryParts = perRun[0].RepositoryParts,

@@ -47,10 +47,10 @@ internal sealed record PhaseReport(
 internal sealed record RestoreCheck(bool Ok, string RestoredRoot, TreeSummary Restored, int DifferenceCount, IReadOnlyList<string> Differences);
 
 /// <summary>Everything measured of one tool. <see cref="Failure"/> says why its later phases are missing.</summary>
-internal sealed class ToolReport(string name, string version, string settings)
+internal sealed class ToolReport(string name, string settings)
 {
     public string Name { get; } = name;
-    public string Version { get; } = version;
+    public string Version { get; set; } = "?";
     public string Settings { get; } = settings;
     public List<PhaseReport> Phases { get; } = [];
     /// <summary>du of the repository directory after the last backup: allocated bytes.</summary>

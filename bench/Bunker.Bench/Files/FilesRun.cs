@@ -83,27 +83,21 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
         }
     }
 
+    /// <summary>Creates the tool's repository (not timed); a tool that cannot start is reported as failed, and the others go on.</summary>
     private static async Task<ToolReport> InitAsync(ToolCli tool)
     {
+        var report = new ToolReport(tool.Name, tool.Settings);
         try
         {
-            var report = new ToolReport(tool.Name, await tool.VersionAsync(), tool.Settings);
-            try
-            {
-                await tool.InitAsync();
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException)
-            {
-                report.Failure = $"init: {e.Message}";
-                Console.WriteLine($"  {tool.Name}: init FAILED: {e.Message}");
-            }
-            return report;
+            report.Version = await tool.VersionAsync();
+            await tool.InitAsync();
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or System.ComponentModel.Win32Exception)
         {
-            Console.WriteLine($"  {tool.Name}: FAILED to run: {e.Message}");
-            return new ToolReport(tool.Name, "?", tool.Settings) { Failure = $"version: {e.Message}" };
+            report.Failure = $"init: {e.Message}";
+            Console.WriteLine($"  {tool.Name}: init FAILED: {e.Message}");
         }
+        return report;
     }
 
     private async Task PhaseAsync(string phase, IReadOnlyList<ToolCli> tools, List<ToolReport> reports, Func<ToolCli, Task<ToolRun>> body)
@@ -134,7 +128,8 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
                                   (daemonRss is null ? "" : $", bunkerd {Cpu(daemonCpu)} s CPU and {Mebibytes(daemonRss)} MiB peak RSS") +
                                   $"; load average {figures.LoadAverage:F1}");
             }
-            catch (Exception e) when (e is InvalidOperationException or IOException)
+            // ArgumentException: bunkerd is gone (no process with its pid), so its figures cannot be read.
+            catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException or System.ComponentModel.Win32Exception)
             {
                 report.Failure = $"{phase}: {e.Message}";
                 Console.WriteLine($"  {phase}, {tool.Name}: FAILED: {e.Message}");
