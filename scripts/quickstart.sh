@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # From a fresh machine to a first backup: sets up, builds bunkerd and bunker, starts bunkerd, uses the
 # bootstrap admin token to create tenant 'demo', repository 'demo/main' and a backup+restore token with
-# the bunker CLI, checks the token with 'bunker hello', stops bunkerd with SIGTERM, then backs up a few
-# files, restores them elsewhere, proves the restore byte-identical and checks the repository.
+# the bunker CLI, checks the token with 'bunker hello', backs up a small tree with 'bunker backup files'
+# (twice: the second run is incremental), lists it, restores it elsewhere with 'bunker restore --verify',
+# proves the restore byte-identical, stops bunkerd with SIGTERM and checks the repository offline.
 #
 #   scripts/quickstart.sh [DATA_DIR]
 #
@@ -120,7 +121,30 @@ step "the new token: tenant demo, roles backup and restore, scope main"
 show "BUNKER_TOKEN_FILE=$token_file BUNKER_REPOSITORY=main bunker hello"
 BUNKER_TOKEN_FILE="$token_file" BUNKER_REPOSITORY=main bunker hello
 
-step "stopping bunkerd with SIGTERM"
+step "first backup and restore with the client"
+export BUNKER_TOKEN_FILE="$token_file" BUNKER_REPOSITORY=main
+sample="$work/sample"
+mkdir -p "$sample/docs"
+cp README.md "$sample/docs/"
+cp -a "$root/src/Server/bin/Release/net10.0/." "$sample/bunkerd/"
+show "bunker backup files $sample"
+snapshot=$(bunker backup files "$sample")
+echo "snapshot $snapshot"
+show "bunker backup files $sample   # again: nothing changed, nothing is read or sent"
+bunker backup files "$sample" >/dev/null
+show "bunker snapshots"
+bunker snapshots
+show "bunker ls latest $sample/docs --long"
+bunker ls latest "$sample/docs" --long
+restore="$work/restore"
+show "bunker restore $snapshot --target $restore --verify"
+bunker restore "$snapshot" --target "$restore" --verify
+# A snapshot keeps absolute paths, so the tree comes back below the target at its full path.
+diff -r "$sample" "$restore$sample"
+echo "restore verified byte-for-byte with diff -r in $restore$sample"
+unset BUNKER_TOKEN_FILE BUNKER_REPOSITORY
+
+step "stopping bunkerd with SIGTERM, then checking the repository offline"
 show "kill -TERM $pid"
 kill -TERM "$pid"
 rc=0
@@ -128,23 +152,6 @@ wait "$pid" || rc=$?
 pid=""
 echo "bunkerd exited with status $rc"
 [ "$rc" -eq 0 ] || { echo "quickstart: bunkerd did not exit cleanly" >&2; exit 1; }
-
-# Backing up files through the client ('bunker backup') arrives with the next issue. Until then the first
-# backup and restore use bunkerd's local operator commands, which work on the data directory directly and
-# need the daemon stopped.
-step "first backup and restore of demo/main with bunkerd's local commands"
-sample=(README.md "$bunkerd_dll" "$root/src/Server/bin/Release/net10.0/Bunker.Storage.dll")
-for lib in /usr/lib/*-linux-gnu/librocksdb.so.7.8; do [ -f "$lib" ] && sample+=("$lib"); done
-show "bunkerd --data $data --repo demo/main backup-file ${sample[*]}"
-snapshot=$(bunkerd --data "$data" --repo demo/main backup-file "${sample[@]}")
-echo "backed up ${#sample[@]} files as snapshot $snapshot"
-restore="$work/restore"
-show "bunkerd --data $data --repo demo/main restore-file $snapshot $restore"
-bunkerd --data "$data" --repo demo/main restore-file "$snapshot" "$restore"
-for f in "${sample[@]}"; do cmp "$f" "$restore/$(basename "$f")"; done
-echo "restore verified byte-for-byte with cmp in $restore"
-show "bunkerd --data $data --repo demo/main snapshots"
-bunkerd --data "$data" --repo demo/main snapshots
 show "bunkerd --data $data --repo demo/main check --read-data"
 bunkerd --data "$data" --repo demo/main check --read-data
 

@@ -35,6 +35,12 @@ public static class Cli
         var root = new RootCommand("bunker: the Bunker backup client. Talks to bunkerd over gRPC.")
         {
             HelloCommand.Create(context),
+            BackupCommands.Create(context),
+            SnapshotsCommand.Create(context),
+            LsCommand.Create(context),
+            DiffCommand.Create(context),
+            DumpCommand.Create(context),
+            RestoreCommand.Create(context),
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {
                 TenantCommands.Create(context),

@@ -161,6 +161,24 @@ public sealed class BackupUploader : IAsyncDisposable
         return AddNewWhenRoomAsync(archive, digest, raw, cancellationToken);
     }
 
+    /// <summary>
+    /// Appends a chunk that the repository already holds (one of an earlier snapshot's archives) by its digest alone:
+    /// nothing is read, sent or buffered for it. Its digest is offered like a new chunk's, because the server lets a
+    /// session append only what it uploaded or had confirmed; if the server answers that it is missing, the upload
+    /// fails with a <see cref="KnownChunkMissingException"/> naming it.
+    /// </summary>
+    /// <exception cref="RpcException">The call has failed; the upload is over.</exception>
+    public ValueTask AddKnownChunkAsync(string archive, ChunkDigest digest, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        ThrowIfNotOpen();
+        cancellationToken.ThrowIfCancellationRequested();
+        // Once seen (put or confirmed, or on its way to be), the digest needs no offer of its own.
+        if (_seen.Add(digest)) _open.Chunks.Add(PendingChunk.Known(digest, length, archive));
+        return AddEntry(new PendingEntry(archive, digest, length));
+    }
+
     /// <summary>Declares <paramref name="archive"/>, so that the snapshot holds it even with no chunk. Archives appear in the order they are first named.</summary>
     public ValueTask AddArchiveAsync(string archive)
     {
@@ -250,7 +268,7 @@ public sealed class BackupUploader : IAsyncDisposable
 
     private ValueTask AddNew(string archive, ChunkDigest digest, ReadOnlyMemory<byte> raw)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(raw.Length);
+        var buffer = ChunkBuffers.Pool.Rent(raw.Length);
         raw.Span.CopyTo(buffer);
         _seen.Add(digest);
         _open.Chunks.Add(new PendingChunk(digest, buffer, raw.Length));
@@ -329,7 +347,10 @@ public sealed class BackupUploader : IAsyncDisposable
             {
                 var chunk = batch.Chunks[i];
                 if ((bits[i >> 3] & (1 << (i & 7))) != 0)
+                {
+                    if (chunk.IsKnown) throw new KnownChunkMissingException(chunk.Digest, chunk.RawLength, chunk.KnownArchive!);
                     (missing ??= []).Add(chunk);
+                }
                 else
                     chunk.Release(_budget); // the server has it: only its digest is needed from now on
             }
@@ -371,7 +392,7 @@ public sealed class BackupUploader : IAsyncDisposable
 
     private void Compress(PendingChunk chunk)
     {
-        var encoded = ArrayPool<byte>.Shared.Rent(_compressor.MaxStoredLength(chunk.RawLength));
+        var encoded = ChunkBuffers.Pool.Rent(_compressor.MaxStoredLength(chunk.RawLength));
         try
         {
             var codec = _compressor.Compress(chunk.Buffer.AsSpan(0, chunk.RawLength), encoded, out int written);
@@ -379,7 +400,7 @@ public sealed class BackupUploader : IAsyncDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(encoded);
+            ChunkBuffers.Pool.Return(encoded);
             throw;
         }
     }

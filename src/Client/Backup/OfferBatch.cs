@@ -1,5 +1,5 @@
-using System.Buffers;
 using Bunker.Chunking;
+using Bunker.Client.Wire;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Backup;
@@ -7,14 +7,21 @@ namespace Bunker.Client.Backup;
 /// <summary>
 /// A chunk new to the session, from <see cref="BackupUploader.AddChunkAsync"/> until it is put on the
 /// wire or the server says it has it. Its bytes sit in a pooled buffer: raw at first, then encoded.
+/// A known chunk (<see cref="BackupUploader.AddKnownChunkAsync"/>) has no bytes: it is only offered.
 /// </summary>
-internal sealed class PendingChunk(ChunkDigest digest, byte[] buffer, int rawLength)
+internal sealed class PendingChunk(ChunkDigest digest, byte[]? buffer, int rawLength, string? knownArchive = null)
 {
     private int _released;
 
+    /// <summary>A chunk the caller says the repository has, added to <paramref name="archive"/> by digest alone.</summary>
+    public static PendingChunk Known(ChunkDigest digest, int rawLength, string archive) => new(digest, null, rawLength, archive);
+
     public ChunkDigest Digest { get; } = digest;
     public int RawLength { get; } = rawLength;
-    public byte[] Buffer { get; private set; } = buffer;
+    public byte[] Buffer { get; private set; } = buffer ?? [];
+    /// <summary>For a known chunk, the archive it was added to (for the error if the server lacks it); null otherwise.</summary>
+    public string? KnownArchive { get; } = knownArchive;
+    public bool IsKnown => KnownArchive is not null;
     public ChunkEncoding Encoding { get; private set; } = ChunkEncoding.None;
     public int EncodedLength { get; private set; } = rawLength;
 
@@ -24,7 +31,7 @@ internal sealed class PendingChunk(ChunkDigest digest, byte[] buffer, int rawLen
     /// <summary>Swaps the raw buffer for the encoded one, which then belongs to this chunk.</summary>
     public void Encoded(byte[] encoded, int length, ChunkEncoding encoding)
     {
-        ArrayPool<byte>.Shared.Return(Buffer);
+        ChunkBuffers.Pool.Return(Buffer);
         Buffer = encoded;
         EncodedLength = length;
         Encoding = encoding;
@@ -33,8 +40,8 @@ internal sealed class PendingChunk(ChunkDigest digest, byte[] buffer, int rawLen
     /// <summary>Returns the buffer to the pool and the raw length to the budget, once however often it is called.</summary>
     public void Release(ByteBudget budget)
     {
-        if (Interlocked.Exchange(ref _released, 1) != 0) return;
-        ArrayPool<byte>.Shared.Return(Buffer);
+        if (IsKnown || Interlocked.Exchange(ref _released, 1) != 0) return; // a known chunk holds neither buffer nor budget
+        ChunkBuffers.Pool.Return(Buffer);
         budget.Release(RawLength);
     }
 }

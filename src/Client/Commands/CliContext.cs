@@ -90,6 +90,11 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
             stderr.WriteLine($"bunker: {e.Message}");
             return ExitCodes.Usage;
         }
+        catch (CommandFailedException e)
+        {
+            stderr.WriteLine($"bunker: {e.Message}");
+            return ExitCodes.Failed;
+        }
         catch (RpcException e)
         {
             stderr.WriteLine(ErrorReport.Describe(e.Status, settings?.Server, settings?.CaCertificateFile));

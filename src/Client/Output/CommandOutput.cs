@@ -19,6 +19,9 @@ internal sealed class CommandOutput(TextWriter stdout, TextWriter stderr, bool s
 
     public void WriteJson(JsonNode node) => Out.WriteLine(node.ToJsonString(Indented));
 
+    /// <summary>One compact JSON object on one line: for streamed output (ls, diff), where one document would have to be held whole.</summary>
+    public void WriteJsonLine(JsonNode node) => Out.WriteLine(node.ToJsonString());
+
     /// <summary>One record a command made or changed: its JSON with --json, else one line for a person.</summary>
     public void WriteRecord(JsonNode json, string text)
     {

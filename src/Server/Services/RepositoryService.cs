@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Reflection;
 using Bunker.Chunking;
 using Bunker.Index;
@@ -18,7 +20,7 @@ namespace Bunker.Server.Services;
 public sealed class RepositoryService : Bunker.Protocol.V1.Repository.RepositoryBase
 {
     public const uint ProtocolVersion = 1;
-    /// <summary>Most digests one ReadChunks call may ask for.</summary>
+    /// <summary>Most digests one ReadChunks or LocateChunks call may ask for.</summary>
     public const int MaxReadDigests = 65_536;
     private const int IndexPageEntries = 65_536;
 
@@ -190,10 +192,9 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
     public override Task ReadChunks(ReadChunksRequest request, IServerStreamWriter<ChunkData> responseStream, ServerCallContext context) => ServiceErrors.Guard(async () =>
     {
         var repository = await ReadableAsync(context, request.Repository, "reading chunks").ConfigureAwait(false);
-        var digests = new ChunkDigest[Math.Min(MaxReadDigests, request.Digests.Length / ChunkDigest.Size + 1)];
-        int count = WireLists.ParseDigests(request.Digests, digests, "read");
+        var digests = ParseReadDigests(request.Digests, "read");
         var cancellationToken = context.CancellationToken;
-        await repository.ReadStoredChunksAsync(new ArraySegment<ChunkDigest>(digests, 0, count), async chunk =>
+        await repository.ReadStoredChunksAsync(digests, async chunk =>
         {
             // The bytes are only valid during this callback; the write serialises them before it returns.
             await responseStream.WriteAsync(new ChunkData
@@ -206,6 +207,25 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         }, cancellationToken).ConfigureAwait(false);
     });
 
+    public override Task<LocateChunksResponse> LocateChunks(LocateChunksRequest request, ServerCallContext context) => ServiceErrors.Guard(async () =>
+    {
+        var repository = await ReadableAsync(context, request.Repository, "locating chunks").ConfigureAwait(false);
+        var digests = ParseReadDigests(request.Digests, "locate");
+        var keys = ArrayPool<ulong>.Shared.Rent(Math.Max(1, digests.Count));
+        try
+        {
+            await repository.LocalityKeysAsync(digests, keys, context.CancellationToken).ConfigureAwait(false);
+            var packed = new byte[digests.Count * sizeof(ulong)];
+            for (int i = 0; i < digests.Count; i++)
+                BinaryPrimitives.WriteUInt64LittleEndian(packed.AsSpan(i * sizeof(ulong)), keys[i]);
+            return new LocateChunksResponse { Keys = UnsafeByteOperations.UnsafeWrap(packed) };
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(keys);
+        }
+    });
+
     public override Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context) => ServiceErrors.Guard(async () =>
     {
         var principal = CallAuth.Require(context, "deleting a snapshot", Role.Operator);
@@ -216,6 +236,14 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         _logger.LogInformation("Snapshot {Snapshot} of {Tenant}/{Repository} deleted by token {Token}", id, principal.Tenant, request.Repository, principal.TokenId);
         return new DeleteSnapshotResponse();
     });
+
+    /// <summary>A read's digest list: at most <see cref="MaxReadDigests"/>, the array sized by the message, never by a claim in it.</summary>
+    private static ArraySegment<ChunkDigest> ParseReadDigests(ByteString packed, string what)
+    {
+        var digests = new ChunkDigest[Math.Min(MaxReadDigests, packed.Length / ChunkDigest.Size + 1)];
+        int count = WireLists.ParseDigests(packed, digests, what);
+        return new ArraySegment<ChunkDigest>(digests, 0, count);
+    }
 
     /// <summary>Reading needs restore, backup (its own repository, for parents) or operator.</summary>
     private Task<StorageRepository> ReadableAsync(ServerCallContext context, string repository, string action)

@@ -103,6 +103,13 @@ public sealed class DaemonFixture : IAsyncDisposable
         return (await Admin().CreateTokenAsync(request, As(AdminToken))).Token;
     }
 
+    /// <summary>The daemon's own storage object for a repository, to check what the wire said against the index.</summary>
+    public async Task<Bunker.Storage.Repository> StoredRepositoryAsync(string tenant, string name)
+    {
+        Assert.True(Daemon.Registry.TryGetRepository(tenant, name, out var record), $"no repository {tenant}/{name}");
+        return await Daemon.Host.GetAsync(record);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Daemon.DisposeAsync();

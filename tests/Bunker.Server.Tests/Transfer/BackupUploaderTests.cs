@@ -147,4 +147,46 @@ public sealed class BackupUploaderTests : IAsyncLifetime
         // The upload is over: the next call says so with the same error.
         Assert.Equal(StatusCode.ResourceExhausted, (await Assert.ThrowsAsync<RpcException>(() => uploader.AddChunkAsync("payload", chunks[0]).AsTask())).StatusCode);
     }
+
+    [Fact]
+    public async Task Known_chunks_of_an_earlier_snapshot_are_offered_and_appended_without_their_bytes()
+    {
+        var chunks = Workload(seed: 7);
+        var (first, _) = await _t.UploadAsync(chunks, Pipelined);
+        var entries = await _t.EntriesAsync(first, "payload");
+
+        await using var uploader = await _t.StartAsync(Pipelined);
+        foreach (var entry in entries)
+            await uploader.AddKnownChunkAsync("payload", entry.Digest, entry.Length);
+        var fresh = Chunks.Random(3, seed: 8);
+        foreach (var chunk in fresh) await uploader.AddChunkAsync("payload", chunk);
+        var second = await uploader.CommitAsync();
+        var stats = uploader.Statistics;
+
+        Assert.Equal(223, stats.ChunksAdded);
+        Assert.Equal(203, stats.ChunksOffered); // a digest repeated within the session is offered once
+        Assert.Equal(3, stats.ChunksUploaded);
+        Assert.Equal(fresh.Sum(c => (long)c.Length), stats.RawBytesUploaded);
+        Assert.InRange(stats.PeakBufferedBytes, 0, fresh.Sum(c => (long)c.Length)); // known chunks take no buffer
+        Assert.Equal(Transfers.Concat([.. chunks, .. fresh]), await _t.RestoreAsync(second, "payload", streams: 2));
+    }
+
+    [Fact]
+    public async Task A_known_chunk_the_repository_lacks_fails_the_upload_naming_it_and_commits_nothing()
+    {
+        var chunks = Chunks.Random(5, seed: 9);
+        var (stored, _) = await _t.UploadAsync(chunks, Pipelined);
+        var lost = Bunker.Chunking.ChunkDigest.Compute("never uploaded"u8);
+
+        await using var uploader = await _t.StartAsync(Pipelined);
+        await uploader.AddChunkAsync("payload", chunks[0]);
+        await uploader.AddKnownChunkAsync("payload", lost, 14);
+        var error = await Assert.ThrowsAsync<KnownChunkMissingException>(() => uploader.CommitAsync());
+
+        Assert.Equal(lost, error.Digest);
+        Assert.Equal("payload", error.Archive);
+        Assert.Contains(lost.ToString(), error.Message);
+        var latest = await _d.Repository().GetSnapshotAsync(new GetSnapshotRequest { Repository = "main", Snapshot = "latest" }, _t.Options);
+        Assert.Equal(stored.Id, latest.Id); // the failed session left no snapshot
+    }
 }

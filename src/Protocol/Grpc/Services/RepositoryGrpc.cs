@@ -21,6 +21,8 @@ public static partial class Repository
     private static readonly Marshaller<ArchiveIndexPage> ArchiveIndexPageMarshaller = Marshallers.ForProtobuf(ArchiveIndexPage.Parser);
     private static readonly Marshaller<ReadChunksRequest> ReadChunksRequestMarshaller = Marshallers.ForProtobuf(ReadChunksRequest.Parser);
     private static readonly Marshaller<ChunkData> ChunkDataMarshaller = Marshallers.ForProtobuf(ChunkData.Parser);
+    private static readonly Marshaller<LocateChunksRequest> LocateChunksRequestMarshaller = Marshallers.ForProtobuf(LocateChunksRequest.Parser);
+    private static readonly Marshaller<LocateChunksResponse> LocateChunksResponseMarshaller = Marshallers.ForProtobuf(LocateChunksResponse.Parser);
     private static readonly Marshaller<DeleteSnapshotRequest> DeleteSnapshotRequestMarshaller = Marshallers.ForProtobuf(DeleteSnapshotRequest.Parser);
     private static readonly Marshaller<DeleteSnapshotResponse> DeleteSnapshotResponseMarshaller = Marshallers.ForProtobuf(DeleteSnapshotResponse.Parser);
 
@@ -36,6 +38,8 @@ public static partial class Repository
         new(MethodType.ServerStreaming, ServiceName, "ReadArchiveIndex", ReadArchiveIndexRequestMarshaller, ArchiveIndexPageMarshaller);
     public static readonly Method<ReadChunksRequest, ChunkData> ReadChunksMethod =
         new(MethodType.ServerStreaming, ServiceName, "ReadChunks", ReadChunksRequestMarshaller, ChunkDataMarshaller);
+    public static readonly Method<LocateChunksRequest, LocateChunksResponse> LocateChunksMethod =
+        new(MethodType.Unary, ServiceName, "LocateChunks", LocateChunksRequestMarshaller, LocateChunksResponseMarshaller);
     public static readonly Method<DeleteSnapshotRequest, DeleteSnapshotResponse> DeleteSnapshotMethod =
         new(MethodType.Unary, ServiceName, "DeleteSnapshot", DeleteSnapshotRequestMarshaller, DeleteSnapshotResponseMarshaller);
 
@@ -48,6 +52,7 @@ public static partial class Repository
         public virtual Task<SnapshotInfo> GetSnapshot(GetSnapshotRequest request, ServerCallContext context) => throw Unimplemented();
         public virtual Task ReadArchiveIndex(ReadArchiveIndexRequest request, IServerStreamWriter<ArchiveIndexPage> responseStream, ServerCallContext context) => throw Unimplemented();
         public virtual Task ReadChunks(ReadChunksRequest request, IServerStreamWriter<ChunkData> responseStream, ServerCallContext context) => throw Unimplemented();
+        public virtual Task<LocateChunksResponse> LocateChunks(LocateChunksRequest request, ServerCallContext context) => throw Unimplemented();
         public virtual Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context) => throw Unimplemented();
 
         public void BindService(ServiceBinder binder)
@@ -58,6 +63,7 @@ public static partial class Repository
             binder.AddMethod(GetSnapshotMethod, GetSnapshot);
             binder.AddMethod(ReadArchiveIndexMethod, ReadArchiveIndex);
             binder.AddMethod(ReadChunksMethod, ReadChunks);
+            binder.AddMethod(LocateChunksMethod, LocateChunks);
             binder.AddMethod(DeleteSnapshotMethod, DeleteSnapshot);
         }
 
@@ -99,6 +105,11 @@ public static partial class Repository
             ReadChunks(request, Options(headers, deadline, cancellationToken));
         public virtual AsyncServerStreamingCall<ChunkData> ReadChunks(ReadChunksRequest request, CallOptions options) =>
             CallInvoker.AsyncServerStreamingCall(ReadChunksMethod, null, options, request);
+
+        public virtual AsyncUnaryCall<LocateChunksResponse> LocateChunksAsync(LocateChunksRequest request, Metadata? headers = null, DateTime? deadline = null, CancellationToken cancellationToken = default) =>
+            LocateChunksAsync(request, Options(headers, deadline, cancellationToken));
+        public virtual AsyncUnaryCall<LocateChunksResponse> LocateChunksAsync(LocateChunksRequest request, CallOptions options) =>
+            CallInvoker.AsyncUnaryCall(LocateChunksMethod, null, options, request);
 
         public virtual AsyncUnaryCall<DeleteSnapshotResponse> DeleteSnapshotAsync(DeleteSnapshotRequest request, Metadata? headers = null, DateTime? deadline = null, CancellationToken cancellationToken = default) =>
             DeleteSnapshotAsync(request, Options(headers, deadline, cancellationToken));

@@ -1,0 +1,39 @@
+using System.Text;
+using Bunker.Client;
+
+namespace Bunker.EndToEnd.Tests.Files;
+
+/// <summary>How one in-process run of the CLI ended: stdout kept as bytes (dump writes raw file content), stderr as text.</summary>
+internal sealed record CliResult(int Code, byte[] StdoutBytes, string Stderr)
+{
+    public string Stdout => Encoding.UTF8.GetString(StdoutBytes);
+
+    public string[] Lines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public override string ToString() => $"exit {Code}\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
+}
+
+/// <summary>
+/// Runs <c>bunker</c> in this process (Cli.RunAsync) with the environment given as a dictionary. Stdout is a
+/// StreamWriter, so that binary output arrives byte for byte.
+/// </summary>
+internal static class InProcessCli
+{
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var bytes = new MemoryStream();
+        await using var stdout = new StreamWriter(bytes, new UTF8Encoding(false), leaveOpen: true);
+        var stderr = new StringWriter();
+        int code = await Cli.RunAsync(args, stdout, stderr, name => env.GetValueOrDefault(name));
+        await stdout.FlushAsync();
+        return new CliResult(code, bytes.ToArray(), stderr.ToString());
+    }
+
+    /// <summary>Runs and requires exit 0.</summary>
+    public static async Task<CliResult> OkAsync(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var result = await RunAsync(env, args);
+        Assert.True(result.Code == 0, $"bunker {string.Join(' ', args)}: {result}");
+        return result;
+    }
+}
