@@ -1,17 +1,24 @@
 namespace Bunker.Bench;
 
-/// <summary>The command line after the command name: positional values and `--name value` options.</summary>
+/// <summary>
+/// The command line after the command name: positional values, `--name value` options, and the
+/// switches named in <paramref name="switches"/> (`--keep`), which take no value.
+/// </summary>
 internal sealed class Arguments
 {
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
     private readonly List<string> _positional = [];
 
-    public Arguments(IEnumerable<string> args)
+    public Arguments(IEnumerable<string> args, IReadOnlySet<string>? switches = null)
     {
         using var e = args.GetEnumerator();
         while (e.MoveNext())
         {
-            if (e.Current.StartsWith("--", StringComparison.Ordinal))
+            if (switches?.Contains(e.Current) == true)
+            {
+                _options[e.Current] = "";
+            }
+            else if (e.Current.StartsWith("--", StringComparison.Ordinal))
             {
                 string name = e.Current;
                 _options[name] = e.MoveNext() ? e.Current : throw new UsageException($"{name} needs a value");
@@ -53,6 +60,14 @@ internal sealed class Arguments
     }
 
     public string? Text(string name) => _options.TryGetValue(name, out var text) ? text : null;
+
+    /// <summary>A comma-separated list, e.g. `--tools restic,borg`.</summary>
+    public string[] Texts(string name, string[] fallback) =>
+        _options.TryGetValue(name, out var text)
+            ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } parts
+                ? parts
+                : throw new UsageException($"{name} needs at least one value")
+            : fallback;
 
     public bool Has(string name) => _options.ContainsKey(name);
 }

@@ -23,7 +23,7 @@ internal static class LoopbackCommand
         long size = args.Long("--size", 2) << 30;
         int[] streamCounts = args.Ints("--streams", [1, 4, 16]);
         int iterations = args.Int("--iterations", 3);
-        DaemonProcess.BunkerdDll = BunkerdLocator.Locate(args.Text("--bunkerd"));
+        DaemonProcess.BunkerdDll = BuiltPrograms.Bunkerd(args.Text("--bunkerd"));
 
         using var work = new TempDirectory("loopback");
         await using var server = await DaemonProcess.StartAsync(work.Sub("data"));

@@ -28,37 +28,18 @@ internal sealed class BunkerContender(int threads, MasterKey masterKey) : Conten
     }
 }
 
-/// <summary>restic with a fresh repository (format 2, compression "auto", which is zstd) and its cache inside the work dir.</summary>
-internal sealed class ResticContender(string logPath) : Contender("restic (zstd auto)")
+/// <summary>A tool run through its command line (<see cref="ToolCli"/>), one work dir per repository.</summary>
+internal sealed class CliContender(string name, Func<string, ToolCli> open) : Contender(name)
 {
-    public override async Task InitAsync(string repository) => await Tool(repository).RunAsync("-r", Repo(repository), "init");
+    public override Task InitAsync(string repository) => open(repository).InitAsync();
 
     public override async Task<long?> BackupAsync(string repository, SourceTree tree, int run) =>
-        await Tool(repository).RunAsync("-r", Repo(repository), "backup", "--host", "bench", tree.Root);
+        (await open(repository).BackupAsync(tree.Root, $"run{run}")).PeakRss;
 
-    private static string Repo(string workDir) => Path.Combine(workDir, "repo");
+    /// <summary>restic with its defaults (repository v2, compression auto, which is zstd).</summary>
+    public static CliContender Restic(string logPath) => new("restic (zstd auto)", work => new ResticCli(work, logPath));
 
-    private ExternalTool Tool(string workDir) => new("restic", new Dictionary<string, string>
-    {
-        ["RESTIC_PASSWORD"] = "bench",
-        ["RESTIC_CACHE_DIR"] = Path.Combine(workDir, "cache"),
-    }, logPath);
-}
-
-/// <summary>borg with `repokey-blake2` encryption and the given compression; its keys, cache and config live in the work dir.</summary>
-internal sealed class BorgContender(string compression, string logPath) : Contender($"borg ({compression})")
-{
-    public override async Task InitAsync(string repository) =>
-        await Tool(repository).RunAsync("init", "-e", "repokey-blake2", Repo(repository));
-
-    public override async Task<long?> BackupAsync(string repository, SourceTree tree, int run) =>
-        await Tool(repository).RunAsync("create", "--compression", compression, $"{Repo(repository)}::run{run}", tree.Root);
-
-    private static string Repo(string workDir) => Path.Combine(workDir, "repo");
-
-    private ExternalTool Tool(string workDir) => new("borg", new Dictionary<string, string>
-    {
-        ["BORG_PASSPHRASE"] = "bench",
-        ["BORG_BASE_DIR"] = Path.Combine(workDir, "base"),
-    }, logPath);
+    /// <summary>borg with `repokey-blake2` encryption and the given compression.</summary>
+    public static CliContender Borg(string compression, string logPath) =>
+        new($"borg ({compression})", work => new BorgCli(work, logPath, "repokey-blake2", compression));
 }

@@ -20,9 +20,9 @@ internal static class PeersCommand
         [
             new BunkerContender(1, keys.Master),
             new BunkerContender(2, keys.Master),
-            new ResticContender(log),
-            new BorgContender("lz4", log),
-            new BorgContender("zstd,3", log),
+            CliContender.Restic(log),
+            CliContender.Borg("lz4", log),
+            CliContender.Borg("zstd,3", log),
         ];
 
         string? dropRefused = PageCache.TryDrop();
