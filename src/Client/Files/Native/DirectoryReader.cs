@@ -14,8 +14,8 @@ internal static unsafe class DirectoryReader
     /// <exception cref="FileSystemException">The directory cannot be opened or read (EACCES, ENOENT, ENOTDIR when it was replaced...).</exception>
     public static List<byte[]> ListNames(ReadOnlySpan<byte> path)
     {
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         int fd;
         fixed (byte* p = terminated)
         {

@@ -18,10 +18,12 @@ internal readonly record struct FileStatus(
     ulong Links,
     ulong Rdev)
 {
-    private const uint TypeMask = 0xF000; // S_IFMT
-
     public bool IsDirectory => Type == EntryType.Directory;
     public bool IsRegular => Type == EntryType.File;
+    public bool IsSymlink => Type == EntryType.Symlink;
+
+    /// <summary>The same inode: another name for this file (a hardlink), or this file itself.</summary>
+    public bool SameInode(in FileStatus other) => Device == other.Device && Inode == other.Inode;
 
     /// <summary>
     /// Fewer blocks than the size needs: the file may have holes, so asking for its data extents is worth two
@@ -44,15 +46,15 @@ internal readonly record struct FileStatus(
         s.Links,
         MakeDevice(s.RdevMajor, s.RdevMinor));
 
-    private static EntryType TypeOf(uint mode) => (mode & TypeMask) switch
+    private static EntryType TypeOf(uint mode) => (mode & LibC.TypeMask) switch
     {
-        0x8000 => EntryType.File,
-        0x4000 => EntryType.Directory,
-        0xA000 => EntryType.Symlink,
-        0x1000 => EntryType.Fifo,
-        0x2000 => EntryType.CharDevice,
-        0x6000 => EntryType.BlockDevice,
-        0xC000 => EntryType.Socket,
+        LibC.TypeRegular => EntryType.File,
+        LibC.TypeDirectory => EntryType.Directory,
+        LibC.TypeSymlink => EntryType.Symlink,
+        LibC.TypeFifo => EntryType.Fifo,
+        LibC.TypeCharDevice => EntryType.CharDevice,
+        LibC.TypeBlockDevice => EntryType.BlockDevice,
+        LibC.TypeSocket => EntryType.Socket,
         _ => EntryType.Unspecified,
     };
 

@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 namespace Bunker.Client.Files.Native;
 
 /// <summary>
-/// The glibc calls the file source needs, on byte paths. .NET's own file APIs take paths as strings and decode
-/// names as UTF-8, so a name that is not UTF-8 would not survive; these never decode anything.
-/// Every path argument is a NUL-terminated byte string (see <see cref="NativePath"/>).
+/// The glibc calls a backup reads files with and a restore writes them with, on byte paths. .NET's own file APIs
+/// take paths as strings and decode names as UTF-8, so a name that is not UTF-8 would not survive; these never
+/// decode anything. Every path argument is a NUL-terminated byte string (see <see cref="NativePath"/>). Every call
+/// that creates or changes an entry takes a directory descriptor and one name, so nothing a restore writes is
+/// resolved through a path the catalog controls.
 /// </summary>
 internal static unsafe partial class LibC
 {
@@ -20,28 +22,55 @@ internal static unsafe partial class LibC
     public const int SeekData = 3;
     public const int SeekHole = 4;
 
+    /// <summary>UTIME_OMIT: leave this time as it is.</summary>
+    public const long TimeOmit = (1L << 30) - 2;
+
     public const int EPERM = 1;
     public const int ENOENT = 2;
-    public const int EINTR = 4;
     public const int ENXIO = 6;
-    public const int EACCES = 13;
+    public const int EEXIST = 17;
+    public const int ENOTDIR = 20;
     public const int EINVAL = 22;
     public const int ERANGE = 34;
+    /// <summary>ELOOP: O_NOFOLLOW met a symlink.</summary>
+    public const int ELOOP = 40;
     public const int ENODATA = 61;
     public const int ENOTSUP = 95;
 
-    // open(2) flags differ between architectures (arm64 moved O_DIRECTORY and O_NOFOLLOW).
-    public static readonly int ONonBlock = 0x800;
-    public static readonly int OCloExec = 0x80000;
-    public static readonly int ONoAtime = 0x40000;
-    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
-    public static readonly int ONoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+    public const int OReadOnly = 0;
+    public const int OWriteOnly = 1;
+    public const int OCreate = 0x40;
+    public const int OExclusive = 0x80;
+    public const int ONonBlock = 0x800;
+    public const int ONoAtime = 0x40000;
+    public const int OCloExec = 0x80000;
+    // O_DIRECTORY and O_NOFOLLOW are the two flags whose values differ between x86-64 and arm.
+    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+    public static readonly int ONoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
+
+    // S_IFMT and the file types in it.
+    public const uint TypeMask = 0xF000;
+    public const uint TypeFifo = 0x1000;
+    public const uint TypeCharDevice = 0x2000;
+    public const uint TypeDirectory = 0x4000;
+    public const uint TypeBlockDevice = 0x6000;
+    public const uint TypeRegular = 0x8000;
+    public const uint TypeSymlink = 0xA000;
+    public const uint TypeSocket = 0xC000;
+
+    // ---- Reading ----------------------------------------------------------------------------------------
 
     [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
     public static partial int Statx(int dirfd, byte* path, int flags, uint mask, StatxBuffer* buffer);
 
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
+    public static partial int Statx(SafeHandle directory, byte* path, int flags, uint mask, StatxBuffer* buffer);
+
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true)]
     public static partial int Open(byte* path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "openat", SetLastError = true)]
+    public static partial int OpenAt(SafeHandle directory, byte* path, int flags, uint mode);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
@@ -74,9 +103,78 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "getgrgid_r")]
     public static partial int GetGrGidR(uint gid, byte* group, byte* buffer, nuint length, byte** result);
+
+    // ---- Writing ----------------------------------------------------------------------------------------
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport(Library, EntryPoint = "mkdirat", SetLastError = true)]
+    public static partial int MakeDirectoryAt(SafeHandle directory, byte* path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Truncate(SafeHandle descriptor, long length);
+
+    [LibraryImport(Library, EntryPoint = "symlinkat", SetLastError = true)]
+    public static partial int SymlinkAt(byte* target, SafeHandle directory, byte* path);
+
+    [LibraryImport(Library, EntryPoint = "linkat", SetLastError = true)]
+    public static partial int LinkAt(SafeHandle fromDirectory, byte* fromPath, SafeHandle toDirectory, byte* toPath, int flags);
+
+    [LibraryImport(Library, EntryPoint = "mknodat", SetLastError = true)]
+    public static partial int MakeNodeAt(SafeHandle directory, byte* path, uint mode, ulong device);
+
+    [LibraryImport(Library, EntryPoint = "fchmodat", SetLastError = true)]
+    public static partial int ChangeModeAt(SafeHandle directory, byte* path, uint mode, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int ChangeMode(SafeHandle descriptor, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "fchownat", SetLastError = true)]
+    public static partial int ChangeOwnerAt(SafeHandle directory, byte* path, uint owner, uint group, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
+    public static partial int ChangeOwner(SafeHandle descriptor, uint owner, uint group);
+
+    [LibraryImport(Library, EntryPoint = "utimensat", SetLastError = true)]
+    public static partial int SetTimesAt(SafeHandle directory, byte* path, TimeSpec* times, int flags);
+
+    [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
+    public static partial int SetTimes(SafeHandle descriptor, TimeSpec* times);
+
+    [LibraryImport(Library, EntryPoint = "fsetxattr", SetLastError = true)]
+    public static partial int SetAttribute(SafeHandle descriptor, byte* name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "lsetxattr", SetLastError = true)]
+    public static partial int SetLinkAttribute(byte* path, byte* name, byte* value, nuint size, int flags);
+
+    [LibraryImport(Library, EntryPoint = "unlinkat", SetLastError = true)]
+    public static partial int UnlinkAt(SafeHandle directory, byte* path, int flags);
+
+    // ---- Process ----------------------------------------------------------------------------------------
+
+    /// <summary>RLIMIT_NOFILE (the same on x86-64 and arm64).</summary>
+    public const int LimitOpenFiles = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ResourceLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Library, EntryPoint = "getrlimit", SetLastError = true)]
+    public static partial int GetResourceLimit(int resource, ResourceLimit* limit);
+
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUserId();
 }
 
-/// <summary>struct statx (linux/stat.h): 256 bytes, the same on every architecture.</summary>
+/// <summary>struct statx (linux/stat.h): 256 bytes, the same on every architecture, unlike struct stat.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 256)]
 internal struct StatxBuffer
 {

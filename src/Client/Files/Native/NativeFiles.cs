@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Bunker.Client.Files.Native;
@@ -16,8 +17,8 @@ internal static unsafe class NativeFiles
 
     private static FileStatus Stat(ReadOnlySpan<byte> path, int flags, string operation)
     {
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         StatxBuffer buffer;
         fixed (byte* p = terminated)
         {
@@ -26,22 +27,12 @@ internal static unsafe class NativeFiles
         return FileStatus.From(buffer);
     }
 
-    /// <summary>fstat on an open file.</summary>
-    public static FileStatus Fstat(SafeFileHandle file)
+    /// <summary>fstat on an open file or directory; a failure is reported as <paramref name="operation"/>.</summary>
+    public static FileStatus Fstat(SafeHandle file, string operation = "fstat")
     {
         StatxBuffer buffer;
         byte empty = 0;
-        bool added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            if (LibC.Statx((int)file.DangerousGetHandle(), &empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &buffer) != 0)
-                throw FileSystemException.Last("fstat");
-        }
-        finally
-        {
-            if (added) file.DangerousRelease();
-        }
+        if (LibC.Statx(file, &empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &buffer) != 0) throw FileSystemException.Last(operation);
         return FileStatus.From(buffer);
     }
 
@@ -52,13 +43,13 @@ internal static unsafe class NativeFiles
     /// </summary>
     public static SafeFileHandle OpenForReading(ReadOnlySpan<byte> path)
     {
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         int flags = LibC.OCloExec | LibC.ONoFollow | LibC.ONonBlock; // O_RDONLY is 0
         fixed (byte* p = terminated)
         {
             int fd = LibC.Open(p, flags | LibC.ONoAtime);
-            if (fd < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == LibC.EPERM)
+            if (fd < 0 && Marshal.GetLastPInvokeError() == LibC.EPERM)
                 fd = LibC.Open(p, flags);
             if (fd < 0) throw FileSystemException.Last("open");
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -83,7 +74,7 @@ internal static unsafe class NativeFiles
                 long data = LibC.LSeek(fd, position, LibC.SeekData);
                 if (data < 0)
                 {
-                    int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                    int errno = Marshal.GetLastPInvokeError();
                     if (errno == LibC.ENXIO) break; // no data past position: the rest is a hole
                     if (errno == LibC.EINVAL) return null;
                     throw FileSystemException.Last("lseek SEEK_DATA");
@@ -92,7 +83,7 @@ internal static unsafe class NativeFiles
                 long hole = LibC.LSeek(fd, data, LibC.SeekHole);
                 if (hole < 0)
                 {
-                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != LibC.ENXIO) throw FileSystemException.Last("lseek SEEK_HOLE");
+                    if (Marshal.GetLastPInvokeError() != LibC.ENXIO) throw FileSystemException.Last("lseek SEEK_HOLE");
                     hole = size; // the file shrank under us; what is left is read as data
                 }
                 hole = Math.Min(hole, size);
@@ -110,8 +101,8 @@ internal static unsafe class NativeFiles
     /// <summary>The canonical absolute path, every symlink along it resolved (realpath(3)).</summary>
     public static byte[] RealPath(ReadOnlySpan<byte> path)
     {
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         byte* resolved;
         fixed (byte* p = terminated)
         {
@@ -120,7 +111,7 @@ internal static unsafe class NativeFiles
         if (resolved is null) throw FileSystemException.Last("realpath");
         try
         {
-            return System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(resolved).ToArray();
+            return MemoryMarshal.CreateReadOnlySpanFromNullTerminated(resolved).ToArray();
         }
         finally
         {
@@ -131,8 +122,8 @@ internal static unsafe class NativeFiles
     /// <summary>A symlink's target, as the bytes stored (never resolved).</summary>
     public static byte[] ReadLink(ReadOnlySpan<byte> path)
     {
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         for (int size = 256; ; size *= 4)
         {
             var buffer = new byte[size];
@@ -154,8 +145,8 @@ internal static unsafe class NativeFiles
     public static List<(byte[] Name, byte[] Value)> ReadXattrs(ReadOnlySpan<byte> path)
     {
         var result = new List<(byte[], byte[])>();
-        Span<byte> terminated = path.Length < NativePath.StackLimit ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
-        NativePath.Terminate(path, terminated);
+        Span<byte> stack = stackalloc byte[NativePath.StackSize];
+        var terminated = NativePath.Terminated(path, stack);
         fixed (byte* p = terminated)
         {
             var list = ReadSized(p, null);
@@ -203,7 +194,7 @@ internal static unsafe class NativeFiles
                 length = Call(path, name, b, (nuint)size);
             }
             if (length >= 0) return length == size ? buffer : buffer.AsSpan(0, (int)length).ToArray();
-            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == LibC.ERANGE) continue;
+            if (Marshal.GetLastPInvokeError() == LibC.ERANGE) continue;
             return NothingOrThrow(operation);
         }
     }
@@ -213,7 +204,7 @@ internal static unsafe class NativeFiles
 
     private static byte[]? NothingOrThrow(string operation)
     {
-        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        int errno = Marshal.GetLastPInvokeError();
         if (errno is LibC.ENOTSUP or LibC.ENODATA) return null;
         throw FileSystemException.Last(operation);
     }

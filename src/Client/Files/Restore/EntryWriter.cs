@@ -1,4 +1,4 @@
-using Bunker.Client.Files.Restore.Native;
+using Bunker.Client.Files.Native;
 using Bunker.Protocol.V1;
 using Microsoft.Win32.SafeHandles;
 
@@ -32,7 +32,7 @@ internal sealed class EntryWriter(RestoreContext context)
         try
         {
             if (directory.TryStatus(name, out var existing) && existing.IsRegular
-                && existing.Size == (ulong)size && existing.ModifiedNanoseconds == item.Entry.MtimeUnixNanos)
+                && existing.Size == size && existing.MtimeNanos == item.Entry.MtimeUnixNanos)
                 return FileOutcome.AlreadyThere;
             var bytes = name.ToArray();
             handle = Replacing(directory, bytes, () => directory.CreateFile(bytes, WritingMode));
@@ -128,7 +128,7 @@ internal sealed class EntryWriter(RestoreContext context)
         {
             return create();
         }
-        catch (PosixException e) when (e.Errno == PosixException.Exists)
+        catch (FileSystemException e) when (e.Errno == LibC.EEXIST)
         {
             if (directory.TryStatus(name, out var existing) && existing.IsDirectory)
                 throw new IOException("a directory is in the way; it is left as it is");

@@ -1,5 +1,5 @@
+using Bunker.Client.Files.Native;
 using Bunker.Client.Files.Reading;
-using Bunker.Client.Files.Restore.Native;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;

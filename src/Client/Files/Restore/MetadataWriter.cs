@@ -1,4 +1,4 @@
-using Bunker.Client.Files.Restore.Native;
+using Bunker.Client.Files.Native;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Files.Restore;

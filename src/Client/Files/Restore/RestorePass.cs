@@ -1,5 +1,5 @@
 using Bunker.Client.Files.Catalog;
-using Bunker.Client.Files.Restore.Native;
+using Bunker.Client.Files.Native;
 
 namespace Bunker.Client.Files.Restore;
 

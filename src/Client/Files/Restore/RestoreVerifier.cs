@@ -1,6 +1,6 @@
 using Bunker.Chunking;
 using Bunker.Client.Files.Catalog;
-using Bunker.Client.Files.Restore.Native;
+using Bunker.Client.Files.Native;
 
 namespace Bunker.Client.Files.Restore;
 
@@ -56,7 +56,7 @@ internal sealed class RestoreVerifier(CatalogWalk walk, DirectoryHandle root, Re
             using var file = Directory(CatalogPath.Parent(path)).OpenFileForReading(CatalogPath.Name(path));
             var status = HandleMetadata.Status(file);
             if (!status.IsRegular) return "it is not a regular file";
-            if (status.Size != item.ContentEntry.Size) return $"it is {status.Size} bytes, not {item.ContentEntry.Size}";
+            if ((ulong)status.Size != item.ContentEntry.Size) return $"it is {status.Size} bytes, not {item.ContentEntry.Size}";
             await foreach (var chunk in walk.ContentAsync(item).ConfigureAwait(false))
             {
                 if (_buffer.Length < chunk.Length) _buffer = new byte[chunk.Length];

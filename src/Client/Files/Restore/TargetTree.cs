@@ -1,5 +1,5 @@
 using Bunker.Client.Files.Catalog;
-using Bunker.Client.Files.Restore.Native;
+using Bunker.Client.Files.Native;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Files.Restore;
@@ -141,7 +141,7 @@ internal sealed class TargetTree : IDisposable
             {
                 parent.MakeDirectory(name, entry is null ? ImplicitMode : FillingMode);
             }
-            catch (PosixException e) when (e.Errno == PosixException.Exists)
+            catch (FileSystemException e) when (e.Errno == LibC.EEXIST)
             {
                 // Already there: a directory is reused as it is; anything else is dealt with below.
             }
@@ -149,7 +149,7 @@ internal sealed class TargetTree : IDisposable
             {
                 return parent.OpenDirectory(name);
             }
-            catch (PosixException e) when (e.Errno is PosixException.TooManyLinks or PosixException.NotDirectory)
+            catch (FileSystemException e) when (e.Errno is LibC.ELOOP or LibC.ENOTDIR)
             {
                 if (entry is null)
                 {

@@ -1,39 +1,33 @@
 using System.Runtime.InteropServices;
 
-namespace Bunker.Client.Files.Restore.Native;
+namespace Bunker.Client.Files.Native;
 
 /// <summary>Size and metadata of an entry through its own open descriptor (a file being restored, or a directory).</summary>
 internal static unsafe class HandleMetadata
 {
     /// <summary>Sets the size; bytes never written past what was there read as zeros and take no space (holes).</summary>
-    public static void Truncate(SafeHandle handle, long size) => PosixException.ThrowIfFailed(LibC.Truncate(handle, size), "ftruncate");
+    public static void Truncate(SafeHandle handle, long size) => FileSystemException.ThrowIfFailed(LibC.Truncate(handle, size), "ftruncate");
 
-    public static void SetOwner(SafeHandle handle, uint uid, uint gid) => PosixException.ThrowIfFailed(LibC.ChangeOwner(handle, uid, gid), "chown");
+    public static void SetOwner(SafeHandle handle, uint uid, uint gid) => FileSystemException.ThrowIfFailed(LibC.ChangeOwner(handle, uid, gid), "chown");
 
-    public static void SetMode(SafeHandle handle, uint mode) => PosixException.ThrowIfFailed(LibC.ChangeMode(handle, mode), "chmod");
+    public static void SetMode(SafeHandle handle, uint mode) => FileSystemException.ThrowIfFailed(LibC.ChangeMode(handle, mode), "chmod");
 
     public static void SetTimes(SafeHandle handle, long accessNanoseconds, long modifyNanoseconds)
     {
         var times = stackalloc LibC.TimeSpec[2];
         FillTimes(times, accessNanoseconds, modifyNanoseconds);
-        PosixException.ThrowIfFailed(LibC.SetTimes(handle, times), "futimens");
+        FileSystemException.ThrowIfFailed(LibC.SetTimes(handle, times), "futimens");
     }
 
     public static void SetAttribute(SafeHandle handle, ReadOnlySpan<byte> attribute, ReadOnlySpan<byte> value)
     {
-        Span<byte> buffer = stackalloc byte[NativeName.StackSize];
-        fixed (byte* a = NativeName.Terminated(attribute, buffer))
+        Span<byte> buffer = stackalloc byte[NativePath.StackSize];
+        fixed (byte* a = NativePath.Terminated(attribute, buffer))
         fixed (byte* v = value)
-            PosixException.ThrowIfFailed(LibC.SetAttribute(handle, a, v, (nuint)value.Length, 0), "fsetxattr");
+            FileSystemException.ThrowIfFailed(LibC.SetAttribute(handle, a, v, (nuint)value.Length, 0), "fsetxattr");
     }
 
-    public static FileStatus Status(SafeHandle handle)
-    {
-        byte empty = 0;
-        LibC.StatxBuffer result;
-        PosixException.ThrowIfFailed(LibC.Statx(handle, &empty, LibC.AtEmptyPath, LibC.StatxBasicStats, &result), "stat");
-        return FileStatus.From(result);
-    }
+    public static FileStatus Status(SafeHandle handle) => NativeFiles.Fstat(handle, "stat");
 
     /// <summary>Access and modification times as utimensat wants them; an access time of 0 (not recorded) is left alone.</summary>
     internal static void FillTimes(LibC.TimeSpec* times, long accessNanoseconds, long modifyNanoseconds)
