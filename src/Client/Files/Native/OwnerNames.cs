@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Bunker.Client.Files.Native;
@@ -10,7 +11,6 @@ internal sealed unsafe class OwnerNames
 {
     // struct passwd and struct group are under 64 bytes on every 64-bit glibc; the name is their first field.
     private const int RecordSize = 64;
-    private const int LibCErange = LibC.ERANGE;
 
     private readonly Dictionary<uint, string> _users = [];
     private readonly Dictionary<uint, string> _groups = [];
@@ -46,22 +46,15 @@ internal sealed unsafe class OwnerNames
                 {
                     // The name points into _buffer, which is pinned only here: decode it before leaving.
                     byte* name = *(byte**)result;
-                    return name is null ? "" : Encoding.UTF8.GetString(new ReadOnlySpan<byte>(name, StrLen(name)));
+                    return name is null ? "" : Encoding.UTF8.GetString(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name));
                 }
             }
-            if (error == LibCErange && _buffer.Length < (1 << 24))
+            if (error == LibC.ERANGE && _buffer.Length < (1 << 24))
             {
                 _buffer = new byte[_buffer.Length * 4];
                 continue;
             }
             return ""; // unknown id, or NSS failed: the id alone is recorded
         }
-    }
-
-    private static int StrLen(byte* s)
-    {
-        int n = 0;
-        while (s[n] != 0) n++;
-        return n;
     }
 }
