@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Reflection;
 using Bunker.Chunking;
 using Bunker.Index;
+using Bunker.Protocol;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Hosting;
@@ -200,7 +201,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
             await responseStream.WriteAsync(new ChunkData
             {
                 Digest = UnsafeByteOperations.UnsafeWrap(chunk.Digest.ToArray()),
-                Encoding = chunk.Codec == ChunkCodec.Zstd ? ChunkEncoding.Zstd : ChunkEncoding.None,
+                Encoding = ChunkEncodings.ToWire(chunk.Codec),
                 RawLength = (uint)chunk.RawLength,
                 Data = UnsafeByteOperations.UnsafeWrap(chunk.Encoded),
             }, cancellationToken).ConfigureAwait(false);
