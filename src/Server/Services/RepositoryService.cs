@@ -182,11 +182,12 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         if (inPage > 0 || entryNumber == 0)
             await WritePageAsync().ConfigureAwait(false);
 
+        // The page is reused once the write returns: it serialises the message before it does.
         Task WritePageAsync() => responseStream.WriteAsync(new ArchiveIndexPage
         {
             FirstEntry = firstEntry,
             FirstOffset = firstOffset,
-            Entries = ByteString.CopyFrom(page, 0, inPage * ChunkEntryLayout.Size),
+            Entries = UnsafeByteOperations.UnsafeWrap(page.AsMemory(0, inPage * ChunkEntryLayout.Size)),
         }, context.CancellationToken);
     });
 
