@@ -164,22 +164,12 @@ internal static class LocalCommands
     private static string? ResolveSnapshot(Repository repository, string text, out SnapshotId id)
     {
         id = default;
-        if (text.Length == 0 || text.Length > 64 || (text != "latest" && !text.All(char.IsAsciiHexDigit)))
+        if (!SnapshotNames.IsWellFormed(text, minPrefix: 1))
             return $"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not a snapshot id (hex, or a unique prefix of one) or 'latest'";
-        SnapshotRecord? match = null;
-        int matches = 0;
-        foreach (var snapshot in repository.ListSnapshots())
-        {
-            if (text == "latest" || snapshot.Id.ToString().StartsWith(text, StringComparison.OrdinalIgnoreCase))
-            {
-                matches++;
-                if (text == "latest" && match is not null && snapshot.Time < match.Time) continue;
-                match = snapshot;
-            }
-        }
+        var match = SnapshotNames.Resolve(repository, text, filter: null, out int matches);
         if (match is null)
-            return text == "latest" ? "the repository has no snapshots" : $"no snapshot matches '{text}'";
-        if (matches > 1 && text != "latest")
+            return text == SnapshotNames.Latest ? "the repository has no snapshots" : $"no snapshot matches '{text}'";
+        if (matches > 1)
             return $"'{text}' matches {matches} snapshots; give more of the id";
         id = match.Id;
         return null;

@@ -24,7 +24,8 @@ namespace Bunker.Server.Hosting;
 /// </summary>
 public sealed class Bunkerd : IAsyncDisposable
 {
-    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    /// <summary>The command-line switches and the settings they set; <see cref="ServeCommand"/> refuses any other.</summary>
+    internal static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
     {
         ["--data"] = "Data",
         ["--listen"] = "Listen",

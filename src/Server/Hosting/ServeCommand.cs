@@ -55,12 +55,11 @@ internal static class ServeCommand
     /// <summary>Refuses unknown arguments rather than silently ignoring a typo such as --listen.</summary>
     private static void CheckArguments(string[] args)
     {
-        string[] known = ["--data", "--listen", "--tls-cert", "--tls-key", "--max-sessions", "--config"];
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
             string name = arg.Contains('=') ? arg[..arg.IndexOf('=')] : arg;
-            if (Array.IndexOf(known, name) < 0)
+            if (!Bunkerd.SwitchMappings.ContainsKey(name))
                 throw new ArgumentException($"unknown argument '{arg}'; usage: bunkerd [serve] [--data DIR] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--max-sessions N] [--config FILE]");
             if (!arg.Contains('='))
             {

@@ -1,4 +1,5 @@
 using Bunker.Chunking;
+using Bunker.Protocol;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Sessions;
@@ -117,12 +118,8 @@ internal sealed class BackupSessionHandler
             var digest = new ChunkDigest(chunk.Digest.Span);
             if (chunk.RawLength == 0 || chunk.RawLength > PackFormat.MaxChunkSize)
                 throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… has raw length {chunk.RawLength}; it must be 1 to {PackFormat.MaxChunkSize}");
-            var codec = chunk.Encoding switch
-            {
-                ChunkEncoding.None => ChunkCodec.None,
-                ChunkEncoding.Zstd => ChunkCodec.Zstd,
-                _ => throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… has unknown encoding {(int)chunk.Encoding}"),
-            };
+            if (!ChunkEncodings.TryFromWire(chunk.Encoding, out var codec))
+                throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… has unknown encoding {(int)chunk.Encoding}");
             try
             {
                 // Decoded and re-hashed before anything is stored (invariant 1).

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Reflection;
 using Bunker.Chunking;
 using Bunker.Index;
+using Bunker.Protocol;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Server.Hosting;
@@ -181,11 +182,12 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         if (inPage > 0 || entryNumber == 0)
             await WritePageAsync().ConfigureAwait(false);
 
+        // The page is reused once the write returns: it serialises the message before it does.
         Task WritePageAsync() => responseStream.WriteAsync(new ArchiveIndexPage
         {
             FirstEntry = firstEntry,
             FirstOffset = firstOffset,
-            Entries = ByteString.CopyFrom(page, 0, inPage * ChunkEntryLayout.Size),
+            Entries = UnsafeByteOperations.UnsafeWrap(page.AsMemory(0, inPage * ChunkEntryLayout.Size)),
         }, context.CancellationToken);
     });
 
@@ -200,7 +202,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
             await responseStream.WriteAsync(new ChunkData
             {
                 Digest = UnsafeByteOperations.UnsafeWrap(chunk.Digest.ToArray()),
-                Encoding = chunk.Codec == ChunkCodec.Zstd ? ChunkEncoding.Zstd : ChunkEncoding.None,
+                Encoding = ChunkEncodings.ToWire(chunk.Codec),
                 RawLength = (uint)chunk.RawLength,
                 Data = UnsafeByteOperations.UnsafeWrap(chunk.Encoded),
             }, cancellationToken).ConfigureAwait(false);

@@ -45,31 +45,15 @@ public static class SnapshotInfos
     public static SnapshotInfo Resolve(StorageRepository repository, GetSnapshotRequest request)
     {
         string text = request.Snapshot;
-        bool latest = text == "latest";
-        if (!latest && (text.Length is < 4 or > 64 || !IsHex(text)))
+        if (!SnapshotNames.IsWellFormed(text, minPrefix: 4))
             throw ServiceErrors.Error(StatusCode.InvalidArgument, "a snapshot is named by its hex id, a unique prefix of at least 4 hex digits, or 'latest'");
-        if (!latest && text.Length == 64)
-        {
-            var id = SnapshotId.Parse(text);
-            if (repository.Index.Snapshots.TryGet(repository.Id, id, out var exact))
-                return From(exact);
-            throw ServiceErrors.Error(StatusCode.NotFound, "snapshot not found");
-        }
-        SnapshotInfo? match = null;
-        int matches = 0;
-        foreach (var record in repository.ListSnapshots())
-        {
-            if (!latest && !record.Id.ToString().StartsWith(text, StringComparison.OrdinalIgnoreCase)) continue;
-            var info = From(record);
-            if (!Matches(info, request.Host, request.SourceKind, request.SourceId, request.Tags)) continue;
-            matches++;
-            if (match is null || (latest && info.TimeUnixNanos >= match.TimeUnixNanos)) match = info;
-        }
+        var match = SnapshotNames.Resolve(repository, text,
+            record => Matches(From(record), request.Host, request.SourceKind, request.SourceId, request.Tags), out int matches);
         if (match is null)
-            throw ServiceErrors.Error(StatusCode.NotFound, latest ? "no snapshot matches" : "snapshot not found");
-        if (!latest && matches > 1)
+            throw ServiceErrors.Error(StatusCode.NotFound, text == SnapshotNames.Latest ? "no snapshot matches" : "snapshot not found");
+        if (matches > 1)
             throw ServiceErrors.Error(StatusCode.FailedPrecondition, $"'{text}' matches {matches} snapshots; give more of the id");
-        return match;
+        return From(match);
     }
 
     public static SnapshotId ParseId(ByteString bytes)
@@ -77,12 +61,5 @@ public static class SnapshotInfos
         if (bytes.Length != SnapshotId.Size)
             throw ServiceErrors.Error(StatusCode.InvalidArgument, $"a snapshot id is {SnapshotId.Size} bytes, got {bytes.Length}");
         return new SnapshotId(bytes.Span);
-    }
-
-    private static bool IsHex(string text)
-    {
-        foreach (char c in text)
-            if (!char.IsAsciiHexDigit(c)) return false;
-        return true;
     }
 }

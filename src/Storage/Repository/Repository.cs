@@ -153,18 +153,12 @@ public sealed partial class Repository : IAsyncDisposable
         CheckChunkLength(rawLength);
         if (encoded.Length > PackFormat.MaxChunkSize)
             throw new InvalidDataException($"an encoded chunk may hold at most {PackFormat.MaxChunkSize} bytes, got {encoded.Length}");
-        byte[] raw = ArrayPool<byte>.Shared.Rent(Math.Max(rawLength, 1));
-        try
-        {
-            ChunkCompressor.Decompress(codec, encoded.Span, raw.AsSpan(0, rawLength));
-            var actual = ChunkDigest.Compute(raw.AsSpan(0, rawLength));
-            if (actual != digest)
-                throw new ChunkDigestMismatchException(digest, actual);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(raw);
-        }
+        // A chunk stored raw is hashed where it lies; only a compressed one is decoded into scratch.
+        var actual = codec == ChunkCodec.None && encoded.Length == rawLength
+            ? ChunkDigest.Compute(encoded.Span)
+            : DecodedDigest(codec, encoded.Span, rawLength);
+        if (actual != digest)
+            throw new ChunkDigestMismatchException(digest, actual);
         if (!Reserve(digest))
             return false;
         try
@@ -176,6 +170,21 @@ public sealed partial class Repository : IAsyncDisposable
         {
             _pending.TryRemove(digest, out _);
             throw;
+        }
+    }
+
+    /// <summary>Decodes a chunk into pooled scratch and hashes it; <see cref="InvalidDataException"/> when it does not decode.</summary>
+    private static ChunkDigest DecodedDigest(ChunkCodec codec, ReadOnlySpan<byte> encoded, int rawLength)
+    {
+        byte[] raw = ArrayPool<byte>.Shared.Rent(Math.Max(rawLength, 1));
+        try
+        {
+            ChunkCompressor.Decompress(codec, encoded, raw.AsSpan(0, rawLength));
+            return ChunkDigest.Compute(raw.AsSpan(0, rawLength));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
         }
     }
 

@@ -8,14 +8,11 @@ public static class HealthMethods
 {
     public const string ServiceName = "grpc.health.v1.Health";
 
-    private static readonly Marshaller<HealthCheckRequest> RequestMarshaller = Marshallers.ForProtobuf(HealthCheckRequest.Parser);
-    private static readonly Marshaller<HealthCheckResponse> ResponseMarshaller = Marshallers.ForProtobuf(HealthCheckResponse.Parser);
-
     public static readonly Method<HealthCheckRequest, HealthCheckResponse> Check =
-        new(MethodType.Unary, ServiceName, "Check", RequestMarshaller, ResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "Check", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
 
     public static readonly Method<HealthCheckRequest, HealthCheckResponse> Watch =
-        new(MethodType.ServerStreaming, ServiceName, "Watch", RequestMarshaller, ResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.ServerStreaming, ServiceName, "Watch", HealthCheckRequest.Parser, HealthCheckResponse.Parser);
 }
 
 /// <summary>

@@ -9,27 +9,17 @@ using Microsoft.Extensions.Options;
 
 namespace Bunker.Protocol.Grpc;
 
-/// <summary>Every method mapped onto the application's endpoints, by path.</summary>
+/// <summary>The method paths mapped onto the application's endpoints, so that none is mapped twice.</summary>
 public sealed class GrpcServiceRegistry
 {
-    private readonly Dictionary<string, MethodType> _methods = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _paths = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public IReadOnlyDictionary<string, MethodType> Methods
-    {
-        get { lock (_lock) return new Dictionary<string, MethodType>(_methods); }
-    }
-
-    public IReadOnlyCollection<string> ServiceNames
-    {
-        get { lock (_lock) return _methods.Keys.Select(k => k.Split('/')[1]).Distinct().ToArray(); }
-    }
-
-    internal void Add(string fullName, MethodType type)
+    internal void Add(string fullName)
     {
         lock (_lock)
         {
-            if (!_methods.TryAdd(fullName, type)) throw new InvalidOperationException($"{fullName} is already mapped.");
+            if (!_paths.Add(fullName)) throw new InvalidOperationException($"{fullName} is already mapped.");
         }
     }
 }
@@ -73,7 +63,7 @@ public static class GrpcEndpointRouteBuilderExtensions
         var builders = new List<IEndpointConventionBuilder>();
         foreach (var handler in binder.Handlers)
         {
-            registry.Add(handler.FullName, handler.Type);
+            registry.Add(handler.FullName);
             builders.Add(endpoints.MapPost(handler.FullName, context => handler.HandleAsync(context, options, logger))
                 .WithDisplayName("gRPC " + handler.FullName));
         }

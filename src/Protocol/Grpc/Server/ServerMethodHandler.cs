@@ -7,7 +7,6 @@ namespace Bunker.Protocol.Grpc;
 internal abstract class ServerMethodHandler
 {
     public abstract string FullName { get; }
-    public abstract MethodType Type { get; }
 
     public abstract Task HandleAsync(HttpContext httpContext, GrpcServerOptions options, ILogger logger);
 
@@ -35,7 +34,6 @@ internal sealed class ServerMethodHandler<TRequest, TResponse>(Method<TRequest, 
     : ServerMethodHandler
 {
     public override string FullName => method.FullName;
-    public override MethodType Type => method.Type;
 
     public override async Task HandleAsync(HttpContext httpContext, GrpcServerOptions options, ILogger logger)
     {

@@ -1,4 +1,5 @@
 using Bunker.Protocol.Grpc;
+using static Bunker.Protocol.Grpc.ServiceDescriptors;
 
 namespace Bunker.Protocol.V1;
 
@@ -7,17 +8,20 @@ public static partial class Admin
 {
     public const string ServiceName = "bunker.v1.Admin";
 
-    private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, Google.Protobuf.MessageParser<TRequest> request, Google.Protobuf.MessageParser<TResponse> response)
-        where TRequest : Google.Protobuf.IMessage<TRequest> where TResponse : Google.Protobuf.IMessage<TResponse> =>
-        new(MethodType.Unary, ServiceName, name, Marshallers.ForProtobuf(request), Marshallers.ForProtobuf(response));
-
-    public static readonly Method<CreateTenantRequest, TenantInfo> CreateTenantMethod = Unary("CreateTenant", CreateTenantRequest.Parser, TenantInfo.Parser);
-    public static readonly Method<ListTenantsRequest, ListTenantsResponse> ListTenantsMethod = Unary("ListTenants", ListTenantsRequest.Parser, ListTenantsResponse.Parser);
-    public static readonly Method<CreateRepositoryRequest, RepositoryInfo> CreateRepositoryMethod = Unary("CreateRepository", CreateRepositoryRequest.Parser, RepositoryInfo.Parser);
-    public static readonly Method<ListRepositoriesRequest, ListRepositoriesResponse> ListRepositoriesMethod = Unary("ListRepositories", ListRepositoriesRequest.Parser, ListRepositoriesResponse.Parser);
-    public static readonly Method<CreateTokenRequest, CreateTokenResponse> CreateTokenMethod = Unary("CreateToken", CreateTokenRequest.Parser, CreateTokenResponse.Parser);
-    public static readonly Method<ListTokensRequest, ListTokensResponse> ListTokensMethod = Unary("ListTokens", ListTokensRequest.Parser, ListTokensResponse.Parser);
-    public static readonly Method<RevokeTokenRequest, TokenInfo> RevokeTokenMethod = Unary("RevokeToken", RevokeTokenRequest.Parser, TokenInfo.Parser);
+    public static readonly Method<CreateTenantRequest, TenantInfo> CreateTenantMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "CreateTenant", CreateTenantRequest.Parser, TenantInfo.Parser);
+    public static readonly Method<ListTenantsRequest, ListTenantsResponse> ListTenantsMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "ListTenants", ListTenantsRequest.Parser, ListTenantsResponse.Parser);
+    public static readonly Method<CreateRepositoryRequest, RepositoryInfo> CreateRepositoryMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "CreateRepository", CreateRepositoryRequest.Parser, RepositoryInfo.Parser);
+    public static readonly Method<ListRepositoriesRequest, ListRepositoriesResponse> ListRepositoriesMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "ListRepositories", ListRepositoriesRequest.Parser, ListRepositoriesResponse.Parser);
+    public static readonly Method<CreateTokenRequest, CreateTokenResponse> CreateTokenMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "CreateToken", CreateTokenRequest.Parser, CreateTokenResponse.Parser);
+    public static readonly Method<ListTokensRequest, ListTokensResponse> ListTokensMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "ListTokens", ListTokensRequest.Parser, ListTokensResponse.Parser);
+    public static readonly Method<RevokeTokenRequest, TokenInfo> RevokeTokenMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "RevokeToken", RevokeTokenRequest.Parser, TokenInfo.Parser);
 
     /// <summary>Server side: override the calls the server implements; the rest answer UNIMPLEMENTED.</summary>
     public abstract class AdminBase : IBindableService
@@ -40,8 +44,6 @@ public static partial class Admin
             binder.AddMethod(ListTokensMethod, ListTokens);
             binder.AddMethod(RevokeTokenMethod, RevokeToken);
         }
-
-        private static RpcException Unimplemented() => new(new Status(StatusCode.Unimplemented, "not implemented by this server"));
     }
 
     /// <summary>Client side.</summary>

@@ -1,4 +1,5 @@
 using Bunker.Protocol.Grpc;
+using static Bunker.Protocol.Grpc.ServiceDescriptors;
 
 namespace Bunker.Protocol.V1;
 
@@ -10,38 +11,22 @@ public static partial class Repository
 {
     public const string ServiceName = "bunker.v1.Repository";
 
-    private static readonly Marshaller<HelloRequest> HelloRequestMarshaller = Marshallers.ForProtobuf(HelloRequest.Parser);
-    private static readonly Marshaller<HelloResponse> HelloResponseMarshaller = Marshallers.ForProtobuf(HelloResponse.Parser);
-    private static readonly Marshaller<BackupRequest> BackupRequestMarshaller = Marshallers.ForProtobuf(BackupRequest.Parser);
-    private static readonly Marshaller<BackupResponse> BackupResponseMarshaller = Marshallers.ForProtobuf(BackupResponse.Parser);
-    private static readonly Marshaller<ListSnapshotsRequest> ListSnapshotsRequestMarshaller = Marshallers.ForProtobuf(ListSnapshotsRequest.Parser);
-    private static readonly Marshaller<GetSnapshotRequest> GetSnapshotRequestMarshaller = Marshallers.ForProtobuf(GetSnapshotRequest.Parser);
-    private static readonly Marshaller<SnapshotInfo> SnapshotInfoMarshaller = Marshallers.ForProtobuf(SnapshotInfo.Parser);
-    private static readonly Marshaller<ReadArchiveIndexRequest> ReadArchiveIndexRequestMarshaller = Marshallers.ForProtobuf(ReadArchiveIndexRequest.Parser);
-    private static readonly Marshaller<ArchiveIndexPage> ArchiveIndexPageMarshaller = Marshallers.ForProtobuf(ArchiveIndexPage.Parser);
-    private static readonly Marshaller<ReadChunksRequest> ReadChunksRequestMarshaller = Marshallers.ForProtobuf(ReadChunksRequest.Parser);
-    private static readonly Marshaller<ChunkData> ChunkDataMarshaller = Marshallers.ForProtobuf(ChunkData.Parser);
-    private static readonly Marshaller<LocateChunksRequest> LocateChunksRequestMarshaller = Marshallers.ForProtobuf(LocateChunksRequest.Parser);
-    private static readonly Marshaller<LocateChunksResponse> LocateChunksResponseMarshaller = Marshallers.ForProtobuf(LocateChunksResponse.Parser);
-    private static readonly Marshaller<DeleteSnapshotRequest> DeleteSnapshotRequestMarshaller = Marshallers.ForProtobuf(DeleteSnapshotRequest.Parser);
-    private static readonly Marshaller<DeleteSnapshotResponse> DeleteSnapshotResponseMarshaller = Marshallers.ForProtobuf(DeleteSnapshotResponse.Parser);
-
     public static readonly Method<HelloRequest, HelloResponse> HelloMethod =
-        new(MethodType.Unary, ServiceName, "Hello", HelloRequestMarshaller, HelloResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "Hello", HelloRequest.Parser, HelloResponse.Parser);
     public static readonly Method<BackupRequest, BackupResponse> BackupMethod =
-        new(MethodType.DuplexStreaming, ServiceName, "Backup", BackupRequestMarshaller, BackupResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.DuplexStreaming, ServiceName, "Backup", BackupRequest.Parser, BackupResponse.Parser);
     public static readonly Method<ListSnapshotsRequest, SnapshotInfo> ListSnapshotsMethod =
-        new(MethodType.ServerStreaming, ServiceName, "ListSnapshots", ListSnapshotsRequestMarshaller, SnapshotInfoMarshaller);
+        ServiceDescriptors.Create(MethodType.ServerStreaming, ServiceName, "ListSnapshots", ListSnapshotsRequest.Parser, SnapshotInfo.Parser);
     public static readonly Method<GetSnapshotRequest, SnapshotInfo> GetSnapshotMethod =
-        new(MethodType.Unary, ServiceName, "GetSnapshot", GetSnapshotRequestMarshaller, SnapshotInfoMarshaller);
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "GetSnapshot", GetSnapshotRequest.Parser, SnapshotInfo.Parser);
     public static readonly Method<ReadArchiveIndexRequest, ArchiveIndexPage> ReadArchiveIndexMethod =
-        new(MethodType.ServerStreaming, ServiceName, "ReadArchiveIndex", ReadArchiveIndexRequestMarshaller, ArchiveIndexPageMarshaller);
+        ServiceDescriptors.Create(MethodType.ServerStreaming, ServiceName, "ReadArchiveIndex", ReadArchiveIndexRequest.Parser, ArchiveIndexPage.Parser);
     public static readonly Method<ReadChunksRequest, ChunkData> ReadChunksMethod =
-        new(MethodType.ServerStreaming, ServiceName, "ReadChunks", ReadChunksRequestMarshaller, ChunkDataMarshaller);
+        ServiceDescriptors.Create(MethodType.ServerStreaming, ServiceName, "ReadChunks", ReadChunksRequest.Parser, ChunkData.Parser);
     public static readonly Method<LocateChunksRequest, LocateChunksResponse> LocateChunksMethod =
-        new(MethodType.Unary, ServiceName, "LocateChunks", LocateChunksRequestMarshaller, LocateChunksResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "LocateChunks", LocateChunksRequest.Parser, LocateChunksResponse.Parser);
     public static readonly Method<DeleteSnapshotRequest, DeleteSnapshotResponse> DeleteSnapshotMethod =
-        new(MethodType.Unary, ServiceName, "DeleteSnapshot", DeleteSnapshotRequestMarshaller, DeleteSnapshotResponseMarshaller);
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "DeleteSnapshot", DeleteSnapshotRequest.Parser, DeleteSnapshotResponse.Parser);
 
     /// <summary>Server side: override the calls the server implements; the rest answer UNIMPLEMENTED.</summary>
     public abstract class RepositoryBase : IBindableService
@@ -66,8 +51,6 @@ public static partial class Repository
             binder.AddMethod(LocateChunksMethod, LocateChunks);
             binder.AddMethod(DeleteSnapshotMethod, DeleteSnapshot);
         }
-
-        private static RpcException Unimplemented() => new(new Status(StatusCode.Unimplemented, "not implemented by this server"));
     }
 
     /// <summary>Client side.</summary>
