@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 

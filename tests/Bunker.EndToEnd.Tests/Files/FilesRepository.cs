@@ -1,6 +1,7 @@
 using Bunker.Client.Backup;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 
