@@ -12,19 +12,8 @@ public sealed class FileRoundTripTests(RunningDaemon server) : IClassFixture<Run
 {
     private static string Tool => Path.Combine(ExternalTools.RepositoryRoot(), "tests", "tools", "filetree.py");
 
-    private async Task<Dictionary<string, string>> RepositoryAsync(string tenant)
-    {
-        async Task<string> Admin(params string[] args)
-        {
-            var run = await BunkerCli.RunAsync(server.AdminEnvironment, args);
-            Assert.True(run.Code == 0, run.ToString());
-            return run.Stdout.Trim();
-        }
-        await Admin("admin", "tenant", "create", tenant);
-        await Admin("admin", "repo", "create", $"{tenant}/main");
-        string token = await Admin("admin", "token", "create", "--tenant", tenant, "--role", "backup", "--role", "restore", "--repo", "main");
-        return server.TokenEnvironment(token, repository: "main");
-    }
+    private async Task<Dictionary<string, string>> RepositoryAsync(string tenant) =>
+        server.TokenEnvironment(await RunningDaemon.TenantAsync(server.AdminEnvironment, tenant, ["main"], scope: "main"), repository: "main");
 
     private static async Task<string[]> ManifestAsync(string root)
     {

@@ -1,9 +1,9 @@
+using Bunker.Client.Connection;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
-using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 
@@ -15,37 +15,26 @@ namespace Bunker.EndToEnd.Tests.Files;
 internal sealed class FileBackups : IAsyncDisposable
 {
     private const string Repository = "main";
-    private readonly DaemonProcess _daemon;
-    private readonly GrpcChannel _channel;
-    private readonly string _token;
+    private readonly RunningDaemon _server;
+    private readonly BunkerConnection _connection;
 
-    private FileBackups(DaemonProcess daemon, GrpcChannel channel, string token)
+    private FileBackups(RunningDaemon server, BunkerConnection connection)
     {
-        _daemon = daemon;
-        _channel = channel;
-        _token = token;
+        _server = server;
+        _connection = connection;
     }
 
     public static async Task<FileBackups> StartAsync()
     {
-        var data = Directory.CreateTempSubdirectory("bunkerd-files-").FullName;
-        var daemon = await DaemonProcess.StartAsync(data);
-        var channel = GrpcChannel.ForAddress(daemon.Address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
-        var admin = new Admin.AdminClient(channel);
-        var options = As(daemon.AdminToken, TimeSpan.FromMinutes(1));
-        await admin.CreateTenantAsync(new CreateTenantRequest { Name = "acme" }, options);
-        await admin.CreateRepositoryAsync(new CreateRepositoryRequest { Tenant = "acme", Name = Repository }, options);
-        var request = new CreateTokenRequest { Tenant = "acme", Roles = { Role.Backup, Role.Restore } };
-        var token = (await admin.CreateTokenAsync(request, options)).Token;
-        return new FileBackups(daemon, channel, token);
+        var server = new RunningDaemon();
+        await server.InitializeAsync();
+        var token = await server.TenantAsync("acme", Repository);
+        return new FileBackups(server, BunkerConnection.Open(new ConnectionSettings(server.Daemon.Address, token, Repository, null)));
     }
 
-    public CallOptions Options => As(_token, TimeSpan.FromMinutes(10));
+    public CallOptions Options => _connection.Call(CancellationToken.None, TimeSpan.FromMinutes(10));
 
-    private static CallOptions As(string token, TimeSpan timeout) =>
-        new(new Metadata { { "authorization", "Bearer " + token } }, DateTime.UtcNow + timeout);
-
-    private Repository.RepositoryClient Client => new(_channel);
+    private Repository.RepositoryClient Client => _connection.Repository;
 
     public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileBackupProgress? progress = null) =>
         FileBackup.RunAsync(Client, Repository, request, Options, progress);
@@ -101,14 +90,9 @@ internal sealed class FileBackups : IAsyncDisposable
         }
     }
 
-    private static long StoredLength(CatalogEntry entry) =>
-        entry.Extents.Count == 0 ? (long)entry.Size : entry.Extents.Sum(e => (long)e.Length);
-
     public async ValueTask DisposeAsync()
     {
-        _channel.Dispose();
-        var data = _daemon.Data;
-        await _daemon.DisposeAsync();
-        try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        _connection.Dispose();
+        await _server.DisposeAsync();
     }
 }

@@ -1,4 +1,5 @@
 using Bunker.Client.Backup;
+using Bunker.Client.Connection;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Bunker.Tests.Shared;
@@ -19,6 +20,8 @@ public sealed class FilesRepository : IAsyncLifetime
 
     public RunningDaemon Server { get; } = new();
     public string Token { get; private set; } = null!;
+    /// <summary>The client's connection to the daemon, as <see cref="Token"/>.</summary>
+    public BunkerConnection Connection { get; private set; } = null!;
     public Dictionary<string, string> Env => Server.TokenEnvironment(Token, "main");
 
     /// <summary>Several payload chunks.</summary>
@@ -37,27 +40,22 @@ public sealed class FilesRepository : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Server.InitializeAsync();
-        var admin = Server.AdminEnvironment;
-        await InProcessCli.OkAsync(admin, "admin", "tenant", "create", "acme");
-        await InProcessCli.OkAsync(admin, "admin", "repo", "create", "acme/main");
-        await InProcessCli.OkAsync(admin, "admin", "repo", "create", "acme/crowd");
-        Token = (await InProcessCli.OkAsync(admin, "admin", "token", "create", "--tenant", "acme", "--role", "backup", "--role", "restore")).Stdout.Trim();
+        Token = await Server.TenantAsync("acme", "main", "crowd");
+        Connection = BunkerConnection.Open(new ConnectionSettings(Server.Daemon.Address, Token, "main", null));
 
-        using var channel = Channel();
-        var client = new Repository.RepositoryClient(channel);
-        First = await CommitAsync(client, Tree(second: false), "host-a", "/srv", "daily", T0);
-        Second = await CommitAsync(client, Tree(second: true), "host-a", "/srv", "daily", T0 + 60 * NanosPerSecond);
-        Home = await CommitAsync(client, Files().Directory("home").File("home/a.txt", "a"u8.ToArray()), "host-b", "/home", "weekly", T0 + 120 * NanosPerSecond);
-        Vm = await CommitVmAsync(client, "main", T0 + 180 * NanosPerSecond);
+        First = await CommitAsync(Tree(second: false), "host-a", "/srv", "daily", T0);
+        Second = await CommitAsync(Tree(second: true), "host-a", "/srv", "daily", T0 + 60 * NanosPerSecond);
+        Home = await CommitAsync(Files().Directory("home").File("home/a.txt", "a"u8.ToArray()), "host-b", "/home", "weekly", T0 + 120 * NanosPerSecond);
+        Vm = await CommitVmAsync("main", T0 + 180 * NanosPerSecond);
     }
 
     /// <summary>Entries of alice/staff with the <see cref="DefaultMtime"/>.</summary>
     private static FileSnapshotBuilder Files() => new() { Owner = (1000, 1000, "alice", "staff"), Mtime = DefaultMtime };
 
-    private Task<SnapshotInfo> CommitAsync(Repository.RepositoryClient client, FileSnapshotBuilder tree, string host, string path, string tag, long time)
+    private Task<SnapshotInfo> CommitAsync(FileSnapshotBuilder tree, string host, string path, string tag, long time)
     {
         var start = new BackupStart { Repository = "main", SourceKind = "files", Host = host, SourceId = path, TimeUnixNanos = time, Paths = { path }, Tags = { tag } };
-        return tree.BuildAsync(() => BackupUploader.StartAsync(client, start, Options()));
+        return tree.BuildAsync(() => BackupUploader.StartAsync(Connection.Repository, start, Options()));
     }
 
     /// <summary>/srv as the first snapshot has it, or as the second (one change of each kind).</summary>
@@ -85,16 +83,13 @@ public sealed class FilesRepository : IAsyncLifetime
         return tree;
     }
 
-    public GrpcChannel Channel() => GrpcChannel.ForAddress(Server.Daemon.Address);
-
-    public CallOptions Options() =>
-        new(new Metadata { { "authorization", "Bearer " + Token } }, DateTime.UtcNow.AddMinutes(2));
+    private CallOptions Options() => Connection.Call(CancellationToken.None, TimeSpan.FromMinutes(2));
 
     /// <summary>A snapshot of another kind: one disk archive of one chunk.</summary>
-    public async Task<SnapshotInfo> CommitVmAsync(Repository.RepositoryClient client, string repository, long time, string host = "hv1")
+    public async Task<SnapshotInfo> CommitVmAsync(string repository, long time, string host = "hv1")
     {
         var start = new BackupStart { Repository = repository, SourceKind = "vm", Host = host, SourceId = "web01", TimeUnixNanos = time };
-        await using var uploader = await BackupUploader.StartAsync(client, start, Options());
+        await using var uploader = await BackupUploader.StartAsync(Connection.Repository, start, Options());
         await uploader.AddChunkAsync("disk0", RandomBytes(4096, seed: 9));
         return await uploader.CommitAsync();
     }
@@ -106,5 +101,9 @@ public sealed class FilesRepository : IAsyncLifetime
         return bytes;
     }
 
-    public Task DisposeAsync() => Server.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        Connection?.Dispose();
+        return Server.DisposeAsync();
+    }
 }
