@@ -9,22 +9,16 @@ namespace Bunker.Server.Tests.FilesRestore;
 /// <summary>A daemon with a repository, a scratch directory, and the steps every restore test takes: build a snapshot, restore it, look at the result.</summary>
 internal sealed class RestoreHarness : IAsyncDisposable
 {
-    private RestoreHarness(DaemonFixture daemon, string token)
-    {
-        Daemon = daemon;
-        Token = token;
-        Transfers = new Transfers(daemon, token);
-    }
+    private RestoreHarness(Transfers transfers) => Transfers = transfers;
 
-    public DaemonFixture Daemon { get; }
-    public string Token { get; }
+    public DaemonFixture Daemon => Transfers.Daemon;
+    public string Token => Transfers.Token;
     public Transfers Transfers { get; }
     public string Work { get; } = Directory.CreateTempSubdirectory("bunker-restore-test-").FullName;
 
     public static async Task<RestoreHarness> StartAsync(bool kestrel = false)
     {
-        var daemon = await DaemonFixture.StartAsync(kestrel);
-        return new RestoreHarness(daemon, await daemon.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+        return new RestoreHarness(await Transfers.ForAsync(await DaemonFixture.StartAsync(kestrel)));
     }
 
     public Task<SnapshotInfo> BuildAsync(FileSnapshotBuilder builder) => builder.BuildAsync(() => Transfers.StartAsync());
