@@ -1,6 +1,8 @@
+using System.Security.Cryptography;
 using Bunker.Client.Connection;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
+using Bunker.Client.Files.Reading;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
@@ -51,43 +53,18 @@ internal sealed class FileBackups : IAsyncDisposable
     }
 
     /// <summary>
-    /// SHA-256 of the file as a restore would write it: its stored bytes at their extents, holes as zeros. Streamed,
-    /// so a big file costs no big array (they would sit in the large object heap that the load tests measure).
+    /// SHA-256 of the file as a restore would write it: its stored bytes at their extents, holes as zeros (the client's
+    /// FileContent, as dump writes it). Streamed, so a big file costs no big array.
     /// </summary>
     public async Task<string> ContentSha256Async(SnapshotInfo snapshot, CatalogEntry entry)
     {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 16];
         await using var stream = entry.ChunkCount == 0 ? Stream.Null
             : ArchiveReader.Open(Client, Repository, snapshot.Id, "payload", Options, (long)entry.FirstChunk, (long)entry.ChunkCount);
-        var extents = entry.Extents.Count == 0 ? [new Extent { Offset = 0, Length = entry.Size }] : entry.Extents.ToList();
-        ulong at = 0;
-        foreach (var extent in extents)
-        {
-            Zeros(hash, buffer, extent.Offset - at);
-            for (ulong left = extent.Length; left > 0;)
-            {
-                int take = (int)Math.Min(left, (ulong)buffer.Length);
-                await stream.ReadExactlyAsync(buffer.AsMemory(0, take));
-                hash.AppendData(buffer, 0, take);
-                left -= (ulong)take;
-            }
-            at = extent.Offset + extent.Length;
-        }
-        Zeros(hash, buffer, entry.Size - at);
+        using var sha256 = SHA256.Create();
+        await using (var hashing = new CryptoStream(Stream.Null, sha256, CryptoStreamMode.Write))
+            await FileContent.WriteAsync(entry, stream, hashing);
         Assert.Equal(0, await stream.ReadAsync(new byte[1])); // the run holds exactly the file
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static void Zeros(System.Security.Cryptography.IncrementalHash hash, byte[] buffer, ulong count)
-    {
-        Array.Clear(buffer);
-        for (; count > 0;)
-        {
-            int take = (int)Math.Min(count, (ulong)buffer.Length);
-            hash.AppendData(buffer, 0, take);
-            count -= (ulong)take;
-        }
+        return Convert.ToHexStringLower(sha256.Hash!);
     }
 
     public async ValueTask DisposeAsync()
