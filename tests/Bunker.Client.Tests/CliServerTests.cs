@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Client.Tests;
 
@@ -13,7 +14,7 @@ public sealed class CliServerTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private Task<CliRun> RunAsync(params string[] args) => CliRun.RunAsync(Variables(), args);
+    private Task<CliRun> RunAsync(params string[] args) => InProcessCli.RunAsync(Variables(), args);
 
     private Dictionary<string, string> Variables(string? repository = null)
     {
@@ -28,7 +29,7 @@ public sealed class CliServerTests : IAsyncLifetime
         var before = DateTime.UtcNow;
         var run = await RunAsync("hello", "--repo", "photos");
 
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         Assert.Equal("Bearer bkr_test", _server.Services.LastAuthorization);
         var deadline = _server.Services.LastDeadline;
         Assert.InRange(deadline, before.AddSeconds(50), DateTime.UtcNow.AddSeconds(61));
@@ -45,8 +46,8 @@ public sealed class CliServerTests : IAsyncLifetime
     [Fact]
     public async Task HelloTakesTheRepositoryFromTheEnvironment()
     {
-        var run = await CliRun.RunAsync(Variables(repository: "mail"), "hello");
-        Assert.Equal(0, run.ExitCode);
+        var run = await InProcessCli.RunAsync(Variables(repository: "mail"), "hello");
+        Assert.Equal(0, run.Code);
         Assert.Equal("mail", Assert.IsType<HelloRequest>(_server.Services.LastRequest).Repository);
     }
 
@@ -54,7 +55,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task HelloJsonIsOneDocumentWithRoleNames()
     {
         var run = await RunAsync("hello", "--json");
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         using var json = JsonDocument.Parse(run.Stdout);
         var root = json.RootElement;
         Assert.Equal("acme", root.GetProperty("tenant").GetString());
@@ -69,7 +70,7 @@ public sealed class CliServerTests : IAsyncLifetime
         var run = await RunAsync("admin", "token", "create", "--tenant", "acme", "--role", "BACKUP", "--role", "restore",
             "--repo", "photos", "--ttl", "30d", "--description", "nightly");
 
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         Assert.Equal("bkr_0123abcd_secret" + Environment.NewLine, run.Stdout);
         Assert.Empty(run.Stderr);
         var request = Assert.IsType<CreateTokenRequest>(_server.Services.LastRequest);
@@ -84,8 +85,8 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task TokenCreateWithoutTtlOrRepoAsksForNoExpiryAndTheWholeTenant()
     {
         // BUNKER_REPOSITORY is the working repository of other commands; it must not narrow a new token.
-        var run = await CliRun.RunAsync(Variables(repository: "mail"), "admin", "token", "create", "--role", "admin");
-        Assert.Equal(0, run.ExitCode);
+        var run = await InProcessCli.RunAsync(Variables(repository: "mail"), "admin", "token", "create", "--role", "admin");
+        Assert.Equal(0, run.Code);
         var request = Assert.IsType<CreateTokenRequest>(_server.Services.LastRequest);
         Assert.Equal(0, request.TtlSeconds);
         Assert.Equal("", request.Repository);
@@ -96,7 +97,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task TokenCreateJsonCarriesTheTokenAndItsInfo()
     {
         var run = await RunAsync("admin", "token", "create", "--role", "backup", "--json");
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         using var json = JsonDocument.Parse(run.Stdout);
         var root = json.RootElement;
         Assert.Equal("bkr_0123abcd_secret", root.GetProperty("token").GetString());
@@ -111,7 +112,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task TokenListIsTabSeparatedWhenNotATerminal()
     {
         var run = await RunAsync("admin", "token", "list", "--tenant", "acme");
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         Assert.Equal("acme", Assert.IsType<ListTokensRequest>(_server.Services.LastRequest).Tenant);
         var line = Assert.Single(run.Stdout.TrimEnd().Split(Environment.NewLine));
         Assert.Equal(["0123abcd", "acme", "backup", "photos", "2023-11-14T22:13:20Z", "never", "-", "nightly job"], line.Split('\t'));
@@ -121,7 +122,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task TokenRevokeSendsTheId()
     {
         var run = await RunAsync("admin", "token", "revoke", "0123abcd");
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         Assert.Equal("0123abcd", Assert.IsType<RevokeTokenRequest>(_server.Services.LastRequest).Id);
         Assert.Contains("revoked token 0123abcd", run.Stdout);
     }
@@ -132,7 +133,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task RepoCreateSplitsTenantAndName(string path, string tenant, string name)
     {
         var run = await RunAsync("admin", "repo", "create", path);
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         var request = Assert.IsType<CreateRepositoryRequest>(_server.Services.LastRequest);
         Assert.Equal((tenant, name), (request.Tenant, request.Name));
         Assert.Contains($"/{name} (id abab", run.Stdout);
@@ -142,7 +143,7 @@ public sealed class CliServerTests : IAsyncLifetime
     public async Task RepoListAndTenantCommandsWork()
     {
         var repos = await RunAsync("admin", "repo", "list", "--tenant", "acme");
-        Assert.Equal(0, repos.ExitCode);
+        Assert.Equal(0, repos.Code);
         Assert.Equal("acme", Assert.IsType<ListRepositoriesRequest>(_server.Services.LastRequest).Tenant);
         Assert.StartsWith("acme\tphotos\t" + new string('0', 32) + "\t-", repos.Stdout);
 
@@ -150,7 +151,7 @@ public sealed class CliServerTests : IAsyncLifetime
         Assert.Equal($"system\t-{Environment.NewLine}acme\t2023-11-14T22:13:20Z{Environment.NewLine}", tenants.Stdout);
 
         var created = await RunAsync("admin", "tenant", "create", "globex", "--json");
-        Assert.Equal(0, created.ExitCode);
+        Assert.Equal(0, created.Code);
         using var json = JsonDocument.Parse(created.Stdout);
         Assert.Equal("globex", json.RootElement.GetProperty("name").GetString());
     }
@@ -163,7 +164,7 @@ public sealed class CliServerTests : IAsyncLifetime
     {
         _server.Services.FailWith = new Status(code, "no such thing");
         var run = await RunAsync("admin", "repo", "create", "acme/photos");
-        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(1, run.Code);
         Assert.Empty(run.Stdout);
         Assert.Equal($"bunker: {name}: no such thing", run.Stderr.TrimEnd());
     }
@@ -173,7 +174,7 @@ public sealed class CliServerTests : IAsyncLifetime
     {
         _server.Services.FailWith = new Status(StatusCode.Unauthenticated, "unknown token");
         var run = await RunAsync("hello");
-        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(1, run.Code);
         Assert.StartsWith("bunker: UNAUTHENTICATED: unknown token; check the token", run.Stderr);
         Assert.Contains("BUNKER_TOKEN", run.Stderr);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Client.Tests;
 
@@ -11,8 +12,8 @@ public sealed class CliUsageTests
     [Fact]
     public async Task HelpExitsZero()
     {
-        var run = await CliRun.RunAsync("--help");
-        Assert.Equal(0, run.ExitCode);
+        var run = await InProcessCli.RunAsync("--help");
+        Assert.Equal(0, run.Code);
         Assert.Contains("hello", run.Stdout);
         Assert.Contains("admin", run.Stdout);
     }
@@ -20,8 +21,8 @@ public sealed class CliUsageTests
     [Fact]
     public async Task MissingTokenExitsTwoNamingTheVariable()
     {
-        var run = await CliRun.RunAsync("hello");
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync("hello");
+        Assert.Equal(2, run.Code);
         Assert.Contains("BUNKER_TOKEN", run.Stderr);
         Assert.Contains("--token", run.Stderr);
         Assert.Empty(run.Stdout);
@@ -32,8 +33,8 @@ public sealed class CliUsageTests
     [InlineData("--role", "admin,root")]
     public async Task BadRoleExitsTwo(string option, string value)
     {
-        var run = await CliRun.RunAsync(WithToken, "admin", "token", "create", option, value, "--server", ClosedPortUrl());
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, "admin", "token", "create", option, value, "--server", ClosedPortUrl());
+        Assert.Equal(2, run.Code);
         Assert.Contains("unknown role", run.Stderr);
     }
 
@@ -43,16 +44,16 @@ public sealed class CliUsageTests
     [InlineData("0h")]
     public async Task BadDurationExitsTwo(string ttl)
     {
-        var run = await CliRun.RunAsync(WithToken, "admin", "token", "create", "--role", "backup", "--ttl", ttl, "--server", ClosedPortUrl());
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, "admin", "token", "create", "--role", "backup", "--ttl", ttl, "--server", ClosedPortUrl());
+        Assert.Equal(2, run.Code);
         Assert.Contains("duration", run.Stderr);
     }
 
     [Fact]
     public async Task BadServerUrlExitsTwo()
     {
-        var run = await CliRun.RunAsync(new Dictionary<string, string> { ["BUNKER_TOKEN"] = "t", ["BUNKER_SERVER"] = "bunker.example:7070" }, "hello");
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(new Dictionary<string, string> { ["BUNKER_TOKEN"] = "t", ["BUNKER_SERVER"] = "bunker.example:7070" }, "hello");
+        Assert.Equal(2, run.Code);
         Assert.Contains("BUNKER_SERVER", run.Stderr);
     }
 
@@ -64,16 +65,16 @@ public sealed class CliUsageTests
     [InlineData("hello", "--no-such-option")]
     public async Task ParseErrorsExitTwo(params string[] args)
     {
-        var run = await CliRun.RunAsync(WithToken, args);
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, args);
+        Assert.Equal(2, run.Code);
         Assert.StartsWith("bunker: ", run.Stderr);
     }
 
     [Fact]
     public async Task BadRepositoryPathExitsTwo()
     {
-        var run = await CliRun.RunAsync(WithToken, "admin", "repo", "create", "a/b/c", "--server", ClosedPortUrl());
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, "admin", "repo", "create", "a/b/c", "--server", ClosedPortUrl());
+        Assert.Equal(2, run.Code);
         Assert.Contains("TENANT/REPO", run.Stderr);
     }
 
@@ -81,8 +82,8 @@ public sealed class CliUsageTests
     public async Task UnreadableCaCertificateExitsTwo()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"bunker-no-such-ca-{Guid.NewGuid():N}.pem");
-        var run = await CliRun.RunAsync(WithToken, "hello", "--server", "https://127.0.0.1:1", "--ca-cert", missing);
-        Assert.Equal(2, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, "hello", "--server", "https://127.0.0.1:1", "--ca-cert", missing);
+        Assert.Equal(2, run.Code);
         Assert.Contains(missing, run.Stderr);
     }
 
@@ -93,8 +94,8 @@ public sealed class CliUsageTests
     public async Task ClosedPortFailsWithExitOneAndOneUnavailableLine(params string[] args)
     {
         var server = ClosedPortUrl();
-        var run = await CliRun.RunAsync(WithToken, [.. args, "--server", server]);
-        Assert.Equal(1, run.ExitCode);
+        var run = await InProcessCli.RunAsync(WithToken, [.. args, "--server", server]);
+        Assert.Equal(1, run.Code);
         Assert.Empty(run.Stdout);
         Assert.StartsWith("bunker: UNAVAILABLE: ", run.Stderr);
         Assert.Contains(server, run.Stderr);

@@ -25,9 +25,9 @@ public sealed class HttpsTests : IAsyncLifetime, IDisposable
     public async Task CaCertificateFlagMakesTheServerTrusted()
     {
         Assert.Equal("https", _server.Address.Scheme);
-        var run = await CliRun.RunAsync(Environment(_server.Address.ToString()), "hello", "--ca-cert", _certificates.WriteCaPem(_directory));
+        var run = await InProcessCli.RunAsync(Environment(_server.Address.ToString()), "hello", "--ca-cert", _certificates.WriteCaPem(_directory));
         Assert.Equal("", run.Stderr);
-        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(0, run.Code);
         Assert.Equal("Bearer bkr_test", _server.Services.LastAuthorization);
     }
 
@@ -36,15 +36,15 @@ public sealed class HttpsTests : IAsyncLifetime, IDisposable
     {
         var environment = Environment(_server.Address.ToString());
         environment["BUNKER_CA_CERT"] = _certificates.WriteCaPem(_directory);
-        var run = await CliRun.RunAsync(environment, "hello");
-        Assert.Equal(0, run.ExitCode);
+        var run = await InProcessCli.RunAsync(environment, "hello");
+        Assert.Equal(0, run.Code);
     }
 
     [Fact]
     public async Task WithoutTheCaTheServerIsRefused()
     {
-        var run = await CliRun.RunAsync(Environment(_server.Address.ToString()), "hello");
-        Assert.Equal(1, run.ExitCode);
+        var run = await InProcessCli.RunAsync(Environment(_server.Address.ToString()), "hello");
+        Assert.Equal(1, run.Code);
         Assert.StartsWith("bunker: UNAVAILABLE: TLS handshake with ", run.Stderr);
         Assert.Contains("not trusted by this machine", run.Stderr);
         Assert.Contains("--ca-cert", run.Stderr);
@@ -56,8 +56,8 @@ public sealed class HttpsTests : IAsyncLifetime, IDisposable
     {
         // The certificate names 127.0.0.1 only; "localhost" reaches the same socket but is not that name.
         var byName = new UriBuilder(_server.Address) { Host = "localhost" }.Uri.ToString();
-        var run = await CliRun.RunAsync(Environment(byName), "hello", "--ca-cert", _certificates.WriteCaPem(_directory));
-        Assert.Equal(1, run.ExitCode);
+        var run = await InProcessCli.RunAsync(Environment(byName), "hello", "--ca-cert", _certificates.WriteCaPem(_directory));
+        Assert.Equal(1, run.Code);
         // Refused in the handshake, not for want of a listener.
         Assert.StartsWith("bunker: UNAVAILABLE: TLS handshake with https://localhost:", run.Stderr);
         Assert.Contains("name the host of the URL", run.Stderr);

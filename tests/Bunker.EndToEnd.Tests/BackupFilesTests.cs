@@ -19,25 +19,13 @@ public sealed class BackupFilesTests(RunningDaemon server) : IClassFixture<Runni
         await Setup.WaitAsync();
         try
         {
-            _token ??= await MakeTokenAsync(server.AdminEnvironment);
+            _token ??= await server.TenantAsync("files", "main");
         }
         finally
         {
             Setup.Release();
         }
         return server.TokenEnvironment(_token, repository: "main");
-    }
-
-    private static async Task<string> MakeTokenAsync(Dictionary<string, string> admin)
-    {
-        foreach (var args in new[] { new[] { "admin", "tenant", "create", "files" }, ["admin", "repo", "create", "files/main"] })
-        {
-            var made = await BunkerCli.RunAsync(admin, args);
-            Assert.True(made.Code == 0, made.ToString());
-        }
-        var token = await BunkerCli.RunAsync(admin, "admin", "token", "create", "--tenant", "files", "--role", "backup", "--role", "restore");
-        Assert.True(token.Code == 0, token.ToString());
-        return token.Stdout.Trim();
     }
 
     [Fact]
@@ -152,7 +140,7 @@ public sealed class BackupFilesTests(RunningDaemon server) : IClassFixture<Runni
         var data = scratch.Combine("data");
         var daemon = await DaemonProcess.StartAsync(data);
         var admin = new Dictionary<string, string> { ["BUNKER_SERVER"] = daemon.Address.ToString(), ["BUNKER_TOKEN_FILE"] = Path.Combine(data, "admin.token") };
-        var token = await MakeTokenAsync(admin);
+        var token = await RunningDaemon.TenantAsync(admin, "files", ["main"]);
         var env = new Dictionary<string, string> { ["BUNKER_SERVER"] = daemon.Address.ToString(), ["BUNKER_TOKEN"] = token, ["BUNKER_REPOSITORY"] = "main" };
 
         var cutOff = BunkerCli.RunAsync(env, "backup", "files", tree);

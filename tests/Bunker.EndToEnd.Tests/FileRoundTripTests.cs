@@ -10,41 +10,8 @@ namespace Bunker.EndToEnd.Tests;
 /// </summary>
 public sealed class FileRoundTripTests(RunningDaemon server) : IClassFixture<RunningDaemon>
 {
-    private static string Tool => Path.Combine(ExternalTools.RepositoryRoot(), "tests", "tools", "filetree.py");
-
-    private async Task<Dictionary<string, string>> RepositoryAsync(string tenant)
-    {
-        async Task<string> Admin(params string[] args)
-        {
-            var run = await BunkerCli.RunAsync(server.AdminEnvironment, args);
-            Assert.True(run.Code == 0, run.ToString());
-            return run.Stdout.Trim();
-        }
-        await Admin("admin", "tenant", "create", tenant);
-        await Admin("admin", "repo", "create", $"{tenant}/main");
-        string token = await Admin("admin", "token", "create", "--tenant", tenant, "--role", "backup", "--role", "restore", "--repo", "main");
-        return server.TokenEnvironment(token, repository: "main");
-    }
-
-    private static async Task<string[]> ManifestAsync(string root)
-    {
-        var (code, stdout, stderr) = await ExternalTools.RunSeparatelyAsync("python3", [Tool, "manifest", root], root, TimeSpan.FromMinutes(2));
-        Assert.True(code == 0, stderr);
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    }
-
-    /// <summary>Equal line for line, except that a restore may turn zeros into holes the source did not have.</summary>
-    private static void AssertSameTree(string[] source, string[] restored)
-    {
-        Assert.Equal(source.Length, restored.Length);
-        for (int i = 0; i < source.Length; i++)
-        {
-            string want = source[i], got = restored[i];
-            if (!want.EndsWith(" holes", StringComparison.Ordinal) && got.EndsWith(" holes", StringComparison.Ordinal))
-                got = got[..^" holes".Length];
-            Assert.Equal(want, got);
-        }
-    }
+    private async Task<Dictionary<string, string>> RepositoryAsync(string tenant) =>
+        server.TokenEnvironment(await RunningDaemon.TenantAsync(server.AdminEnvironment, tenant, ["main"], scope: "main"), repository: "main");
 
     private static async Task<string> BackupAsync(Dictionary<string, string> env, params string[] args)
     {
@@ -63,7 +30,7 @@ public sealed class FileRoundTripTests(RunningDaemon server) : IClassFixture<Run
         {
             string source = Path.Combine(work, "source");
             await FileTrees.MakeEdgeCasesAsync(source);
-            var before = await ManifestAsync(source);
+            var before = await FileTrees.ManifestAsync(source);
 
             string id = await BackupAsync(env, source, "--tag", "roundtrip");
             Assert.Matches("^[0-9a-f]{64}$", id);
@@ -74,7 +41,7 @@ public sealed class FileRoundTripTests(RunningDaemon server) : IClassFixture<Run
                 var restore = await BunkerCli.RunAsync(env, "restore", id[..12], "--target", target, "--parallel", parallel, "--verify");
                 Assert.True(restore.Code == 0, restore.ToString());
                 // The snapshot keeps absolute paths: the tree comes back below the target at its full path.
-                AssertSameTree(before, await ManifestAsync(target + source));
+                FileTrees.AssertSameTree(before, await FileTrees.ManifestAsync(target + source));
             }
         }
     }

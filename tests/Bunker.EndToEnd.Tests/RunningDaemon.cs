@@ -25,6 +25,23 @@ public sealed class RunningDaemon : IAsyncLifetime
         return env;
     }
 
+    /// <summary>Makes <paramref name="tenant"/> and its <paramref name="repositories"/>; returns a backup+restore token for the tenant.</summary>
+    public Task<string> TenantAsync(string tenant, params string[] repositories) => TenantAsync(AdminEnvironment, tenant, repositories);
+
+    /// <summary>
+    /// Makes a tenant and its repositories with the admin commands (in this process) as <paramref name="admin"/> says, and returns a
+    /// backup+restore token for the tenant, or only for repository <paramref name="scope"/> when given.
+    /// </summary>
+    public static async Task<string> TenantAsync(IReadOnlyDictionary<string, string> admin, string tenant, string[] repositories, string? scope = null)
+    {
+        await InProcessCli.OkAsync(admin, "admin", "tenant", "create", tenant);
+        foreach (var repository in repositories)
+            await InProcessCli.OkAsync(admin, "admin", "repo", "create", $"{tenant}/{repository}");
+        string[] create = ["admin", "token", "create", "--tenant", tenant, "--role", "backup", "--role", "restore"];
+        if (scope is not null) create = [.. create, "--repo", scope];
+        return (await InProcessCli.OkAsync(admin, create)).Stdout.Trim();
+    }
+
     public async Task InitializeAsync() => Daemon = await DaemonProcess.StartAsync(Path.Combine(Root, "data"));
 
     public async Task DisposeAsync()

@@ -181,7 +181,7 @@ public sealed class CallTests(ServerFixture server) : IClassFixture<ServerFixtur
         using var cts = new CancellationTokenSource();
         var call = channel.CreateCallInvoker().AsyncUnaryCall(EchoMethods.Unary, null, new CallOptions(cancellationToken: cts.Token),
             new EchoRequest { DelayMs = 30_000 });
-        await Task.Delay(300);
+        await server.Echo.HandlerDelaying.Task.WaitAsync(TimeSpan.FromSeconds(5));
         cts.Cancel();
         var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.Cancelled, e.StatusCode);

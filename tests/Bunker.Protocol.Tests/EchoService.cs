@@ -20,10 +20,17 @@ public static class EchoMethods
 /// <summary>The test service. Metadata whose key starts with "x-echo" comes back as response headers and trailers.</summary>
 public sealed class EchoService : IBindableService
 {
+    /// <summary>Completed with true when a handler begins a delay (DelayMs): the call has reached the server.</summary>
+    public TaskCompletionSource<bool> HandlerDelaying { get; private set; } = NewSignal();
+
     /// <summary>Completed with true when a handler saw its cancellation token fire.</summary>
     public TaskCompletionSource<bool> HandlerCancelled { get; private set; } = NewSignal();
 
-    public void ResetSignals() => HandlerCancelled = NewSignal();
+    public void ResetSignals()
+    {
+        HandlerDelaying = NewSignal();
+        HandlerCancelled = NewSignal();
+    }
 
     private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -86,6 +93,7 @@ public sealed class EchoService : IBindableService
         if (request.Message == "throw") throw new InvalidOperationException("secret internal detail at Bunker.Secret.Method()");
         if (request.DelayMs > 0)
         {
+            HandlerDelaying.TrySetResult(true);
             try
             {
                 await Task.Delay(request.DelayMs, context.CancellationToken);

@@ -13,8 +13,31 @@ public static class FileTrees
         new(Directory.CreateDirectory(Path.Combine("/var/tmp", $"{prefix}-{Guid.NewGuid():N}")).FullName);
 
     /// <summary>tests/tools/filetree.py make ROOT: every edge case a files backup must keep.</summary>
-    public static Task MakeEdgeCasesAsync(string root) =>
-        PythonAsync(File.ReadAllText(Path.Combine(ExternalTools.RepositoryRoot(), "tests", "tools", "filetree.py")), "make", root);
+    public static Task MakeEdgeCasesAsync(string root) => FileTreeAsync("make", root);
+
+    /// <summary>tests/tools/filetree.py manifest ROOT: one canonical line per entry, ROOT's own last.</summary>
+    public static async Task<string[]> ManifestAsync(string root) =>
+        (await FileTreeAsync("manifest", root)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The manifests are equal line for line, except that a restore may turn zeros into holes the source did not have.</summary>
+    public static void AssertSameTree(IReadOnlyList<string> source, IReadOnlyList<string> restored)
+    {
+        Assert.Equal(source.Count, restored.Count);
+        for (int i = 0; i < source.Count; i++)
+        {
+            var line = source[i].Contains(" holes", StringComparison.Ordinal) ? restored[i] : restored[i].Replace(" holes", "", StringComparison.Ordinal);
+            Assert.Equal(source[i], line);
+        }
+    }
+
+    /// <summary>Runs tests/tools/filetree.py (the oracle: make, manifest, spec) with arguments; its stdout; fails the test when it fails.</summary>
+    public static async Task<string> FileTreeAsync(params string[] args)
+    {
+        var tool = Path.Combine(ExternalTools.RepositoryRoot(), "tests", "tools", "filetree.py");
+        var run = await ExternalTools.RunSeparatelyAsync("python3", [tool, .. args], "/", TimeSpan.FromMinutes(5));
+        Assert.True(run.Code == 0, "filetree.py failed: " + run);
+        return run.Stdout;
+    }
 
     /// <summary>Runs a Python script with arguments (sys.argv[1:]); fails the test when it fails.</summary>
     public static async Task<string> PythonAsync(string script, params string[] args)

@@ -5,12 +5,23 @@
   filetree.py manifest ROOT   prints one canonical line per entry: everything a restore must
                               reproduce (type, mode, owner, size, mtime in ns, content hash,
                               symlink target, device number, xattrs, hardlink group, holes)
+  filetree.py spec ROOT DATA  describes the tree for tests that build files snapshots by hand (no
+                              backup engine involved): one JSON object per entry below ROOT (not
+                              ROOT itself), as lstat sees it, and each regular file's data (its
+                              extents' bytes, one after another) written to the file DATA, at
+                              "data" (offset) for "stored" bytes
 
 Paths are handled as bytes throughout, so names that are not UTF-8 are kept exactly. The manifest
 leaves out what no restore can reproduce: inode numbers (hardlinks are compared as groups of
 paths), ctime, atime, and a symlink's own mode and times.
+
+Spec fields: path (hex of the bytes, relative to ROOT), type (file, dir, symlink, fifo, char, block,
+socket), mode (permission bits with setuid/setgid/sticky), uid, gid, mtime/atime/ctime (ns), size,
+target (hex of a symlink's target), rdev, dev, ino, nlink, xattrs ([name hex, value hex]) and, for a
+file with holes, extents ([offset, length] of its data, from SEEK_DATA/SEEK_HOLE).
 """
 import hashlib
+import json
 import os
 import stat
 import sys
@@ -102,6 +113,12 @@ def make(root: bytes) -> None:
     os.utime(root, ns=(1_700_000_000_000_000_001, 1_700_000_000_000_000_001))
 
 
+def xattrs(path: bytes):
+    """The extended attributes of a path (not followed if a symlink) as (name, value), sorted by name."""
+    for name in sorted(os.listxattr(path, follow_symlinks=False)):
+        yield name, os.getxattr(path, name, follow_symlinks=False)
+
+
 def manifest(root: bytes):
     groups = {}
     entries = []
@@ -139,20 +156,76 @@ def manifest(root: bytes):
         elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
             fields.append(b"rdev=%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)))
         if not stat.S_ISLNK(st.st_mode):
-            for name in sorted(os.listxattr(path, follow_symlinks=False)):
-                value = os.getxattr(path, name, follow_symlinks=False)
+            for name, value in xattrs(path):
                 fields.append(b"xattr=" + name.encode().hex().encode() + b":" + value.hex().encode())
         lines.append(b" ".join(fields))
     return lines
 
 
+TYPES = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink", stat.S_IFIFO: "fifo",
+         stat.S_IFCHR: "char", stat.S_IFBLK: "block", stat.S_IFSOCK: "socket"}
+
+
+def extents(path: bytes, size: int):
+    """Data ranges of a file, or None when it is one range [0, size) (no holes)."""
+    found = []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        offset = 0
+        while offset < size:
+            try:
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError:
+                break
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            found.append([start, min(end, size) - start])
+            offset = end
+    finally:
+        os.close(fd)
+    if size == 0 or found == [[0, size]]:
+        return None
+    return found
+
+
+def describe(root: bytes, path: bytes, data):
+    """One entry of the spec; a regular file's data is appended to DATA."""
+    st = os.lstat(path)
+    kind = TYPES[stat.S_IFMT(st.st_mode)]
+    entry = {"path": os.path.relpath(path, root).hex(), "type": kind, "mode": stat.S_IMODE(st.st_mode),
+             "uid": st.st_uid, "gid": st.st_gid, "mtime": st.st_mtime_ns, "atime": st.st_atime_ns,
+             "ctime": st.st_ctime_ns, "size": st.st_size if kind == "file" else 0, "rdev": st.st_rdev,
+             "dev": st.st_dev, "ino": st.st_ino, "nlink": st.st_nlink, "xattrs": []}
+    if kind == "symlink":
+        entry["target"] = os.readlink(path).hex()
+    else:
+        entry["xattrs"] = [[name.encode().hex(), value.hex()] for name, value in xattrs(path)]
+    if kind == "file":
+        entry["extents"] = extents(path, st.st_size)
+        entry["data"] = data.tell()
+        with open(path, "rb") as f:
+            for offset, length in entry["extents"] or [[0, st.st_size]]:
+                f.seek(offset)
+                data.write(f.read(length))
+        entry["stored"] = data.tell() - entry["data"]
+    return entry
+
+
+def spec(root: bytes, data_path: str) -> None:
+    with open(data_path, "wb") as data:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                sys.stdout.write(json.dumps(describe(root, os.path.join(dirpath, name), data)) + "\n")
+
+
 def main() -> int:
-    if len(sys.argv) != 3 or sys.argv[1] not in ("make", "manifest"):
+    if not (len(sys.argv) == 3 and sys.argv[1] in ("make", "manifest") or len(sys.argv) == 4 and sys.argv[1] == "spec"):
         sys.stderr.write(__doc__)
         return 2
     root = os.fsencode(sys.argv[2])
     if sys.argv[1] == "make":
         make(root)
+    elif sys.argv[1] == "spec":
+        spec(root, sys.argv[3])
     else:
         out = sys.stdout.buffer
         for line in manifest(root):

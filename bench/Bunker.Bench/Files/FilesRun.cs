@@ -156,5 +156,5 @@ internal sealed class FilesRun(string work, string logPath, ulong seed, bool kee
 
     private static string Cpu(double? seconds) => seconds is double s ? s.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "?";
 
-    private static string Mebibytes(long? bytes) => bytes is long b ? (b / (double)Units.MiB).ToString("F0") : "?";
+    private static string Mebibytes(long? bytes) => bytes is long b ? Units.Mebibytes(b) : "?";
 }

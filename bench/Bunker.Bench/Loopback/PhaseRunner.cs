@@ -25,9 +25,7 @@ internal sealed class PhaseRunner(int serverPid, TextTable table)
         var median = Sampler.MedianBy(figures, f => f.Elapsed);
         table.Add(name, Units.Megabytes(median.Bytes), Units.Seconds(median.Elapsed), Units.Rate(median.Bytes, median.Elapsed),
             median.ChunksOnWire.ToString(), Units.Megabytes(median.WireBytes),
-            Mebibytes(ProcessMemory.PeakResident(serverPid)), Mebibytes(ProcessMemory.Resident(serverPid)), Mebibytes(ProcessMemory.PeakResident()));
+            Units.Mebibytes(ProcessMemory.PeakResident(serverPid)), Units.Mebibytes(ProcessMemory.Resident(serverPid)), Units.Mebibytes(ProcessMemory.PeakResident()));
         return runs;
     }
-
-    private static string Mebibytes(long bytes) => (bytes / (double)Units.MiB).ToString("F0");
 }

@@ -12,5 +12,8 @@ internal static class Units
 
     public static string Megabytes(long bytes) => (bytes / Mega).ToString("F1");
 
+    /// <summary>Whole MiB, as memory is given.</summary>
+    public static string Mebibytes(long bytes) => (bytes / (double)MiB).ToString("F0");
+
     public static string Seconds(TimeSpan elapsed) => elapsed.TotalSeconds.ToString("F2");
 }

@@ -40,7 +40,7 @@ internal static class PeersCommand
             long sizeAfterFirst = TempDirectory.SizeOf(repository);
             var (second, _) = await TimedBackupAsync(contender, repository, tree, 2, dropRefused is null);
             table.Add(contender.Name, Units.Seconds(first), Units.Rate(tree.TotalBytes, first), Units.Megabytes(sizeAfterFirst),
-                rss is long bytes ? $"{bytes / (double)Units.MiB:F0}" : "in-process",
+                rss is long bytes ? Units.Mebibytes(bytes) : "in-process",
                 Units.Seconds(second), Units.Rate(tree.TotalBytes, second), Units.Megabytes(TempDirectory.SizeOf(repository)));
             Console.WriteLine($"  done: {contender.Name}");
             Directory.Delete(repository, recursive: true);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 
@@ -34,7 +35,7 @@ public sealed class FileReadCommandsTests(FilesRepository repo) : IClassFixture<
         var lines = (await InProcessCli.OkAsync(repo.Env, "ls", First, "--long")).Lines;
         // Fields: mode, owner/group, size, mtime, path, then "->" or "=>" and a target.
         string Line(string path) => Assert.Single(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[4] == path);
-        string mtime = Regex.Escape(DateTimeOffset.UnixEpoch.AddTicks(FilesSnapshotBuilder.DefaultMtime / 100).ToLocalTime().ToString("yyyy-MM-dd'T'HH:mm:sszzz"));
+        string mtime = Regex.Escape(DateTimeOffset.UnixEpoch.AddTicks(FilesRepository.DefaultMtime / 100).ToLocalTime().ToString("yyyy-MM-dd'T'HH:mm:sszzz"));
 
         Assert.Matches($"^drwxr-xr-x alice/staff +0 {mtime} /srv$", Line("/srv"));
         Assert.Matches($"^-rw-r--r-- alice/staff +{repo.Big.Length} {mtime} /srv/big.bin$", Line("/srv/big.bin"));
@@ -64,7 +65,7 @@ public sealed class FileReadCommandsTests(FilesRepository repo) : IClassFixture<
         Assert.Equal("-rw-r--r--", big.GetProperty("mode").GetString());
         Assert.Equal((ulong)repo.Big.Length, big.GetProperty("size").GetUInt64());
         Assert.Equal("alice", big.GetProperty("user").GetString());
-        Assert.Equal(FilesSnapshotBuilder.DefaultMtime, big.GetProperty("mtimeUnixNanos").GetInt64());
+        Assert.Equal(FilesRepository.DefaultMtime, big.GetProperty("mtimeUnixNanos").GetInt64());
 
         var link = entries.Single(e => e.GetProperty("path").GetString() == "/srv/link");
         Assert.Equal("symlink", link.GetProperty("type").GetString());

@@ -1,6 +1,8 @@
 using Bunker.Client.Backup;
+using Bunker.Client.Connection;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 
@@ -11,17 +13,22 @@ namespace Bunker.EndToEnd.Tests.Files;
 /// </summary>
 public sealed class FilesRepository : IAsyncLifetime
 {
-    private static readonly long T0 = FilesSnapshotBuilder.DefaultMtime + 3600 * FilesSnapshotBuilder.Second;
+    private const long NanosPerSecond = 1_000_000_000;
+    /// <summary>2024-01-02T03:04:05Z, the mtime of every entry.</summary>
+    public const long DefaultMtime = 1_704_164_645 * NanosPerSecond;
+    private const long T0 = DefaultMtime + 3600 * NanosPerSecond;
 
     public RunningDaemon Server { get; } = new();
     public string Token { get; private set; } = null!;
+    /// <summary>The client's connection to the daemon, as <see cref="Token"/>.</summary>
+    public BunkerConnection Connection { get; private set; } = null!;
     public Dictionary<string, string> Env => Server.TokenEnvironment(Token, "main");
 
-    /// <summary>Five 64 KiB chunks and a partial one.</summary>
+    /// <summary>Several payload chunks.</summary>
     public byte[] Big { get; } = RandomBytes(5 * 65536 + 1234, seed: 1);
     public byte[] SparseFirst { get; } = RandomBytes(100_000, seed: 2);
     public byte[] SparseSecond { get; } = RandomBytes(70_000, seed: 3);
-    public const ulong SparseSize = 10 << 20;
+    public const long SparseSize = 10 << 20;
     /// <summary>"srv/caf\xe9": a name that is not UTF-8.</summary>
     public static byte[] Latin1Name { get; } = [.. "srv/caf"u8, 0xe9];
 
@@ -33,27 +40,30 @@ public sealed class FilesRepository : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Server.InitializeAsync();
-        var admin = Server.AdminEnvironment;
-        await InProcessCli.OkAsync(admin, "admin", "tenant", "create", "acme");
-        await InProcessCli.OkAsync(admin, "admin", "repo", "create", "acme/main");
-        await InProcessCli.OkAsync(admin, "admin", "repo", "create", "acme/crowd");
-        Token = (await InProcessCli.OkAsync(admin, "admin", "token", "create", "--tenant", "acme", "--role", "backup", "--role", "restore")).Stdout.Trim();
+        Token = await Server.TenantAsync("acme", "main", "crowd");
+        Connection = BunkerConnection.Open(new ConnectionSettings(Server.Daemon.Address, Token, "main", null));
 
-        using var channel = Channel();
-        var client = new Repository.RepositoryClient(channel);
-        First = await Tree(second: false).CommitAsync(client, Options(), "main", "host-a", ["/srv"], ["daily"], T0);
-        Second = await Tree(second: true).CommitAsync(client, Options(), "main", "host-a", ["/srv"], ["daily"], T0 + 60 * FilesSnapshotBuilder.Second);
-        Home = await new FilesSnapshotBuilder().Directory("home").File("home/a.txt", "a"u8.ToArray())
-            .CommitAsync(client, Options(), "main", "host-b", ["/home"], ["weekly"], T0 + 120 * FilesSnapshotBuilder.Second);
-        Vm = await CommitVmAsync(client, "main", T0 + 180 * FilesSnapshotBuilder.Second);
+        First = await CommitAsync(Tree(second: false), "host-a", "/srv", "daily", T0);
+        Second = await CommitAsync(Tree(second: true), "host-a", "/srv", "daily", T0 + 60 * NanosPerSecond);
+        Home = await CommitAsync(Files().Directory("home").File("home/a.txt", "a"u8.ToArray()), "host-b", "/home", "weekly", T0 + 120 * NanosPerSecond);
+        Vm = await CommitVmAsync("main", T0 + 180 * NanosPerSecond);
+    }
+
+    /// <summary>Entries of alice/staff with the <see cref="DefaultMtime"/>.</summary>
+    private static FileSnapshotBuilder Files() => new() { Owner = (1000, 1000, "alice", "staff"), Mtime = DefaultMtime };
+
+    private Task<SnapshotInfo> CommitAsync(FileSnapshotBuilder tree, string host, string path, string tag, long time)
+    {
+        var start = new BackupStart { Repository = "main", SourceKind = "files", Host = host, SourceId = path, TimeUnixNanos = time, Paths = { path }, Tags = { tag } };
+        return tree.BuildAsync(() => BackupUploader.StartAsync(Connection.Repository, start, Options()));
     }
 
     /// <summary>/srv as the first snapshot has it, or as the second (one change of each kind).</summary>
-    private FilesSnapshotBuilder Tree(bool second)
+    private FileSnapshotBuilder Tree(bool second)
     {
-        var tree = new FilesSnapshotBuilder()
+        var tree = Files()
             .Directory("srv")
-            .File("srv/big.bin", Big)
+            .File("srv/big.bin", Big, links: 2)
             .File(Latin1Name, "latin-1"u8.ToArray())
             .File("srv/empty", [])
             .File("srv/grow.txt", second ? "abcdef"u8.ToArray() : "abc"u8.ToArray())
@@ -73,16 +83,13 @@ public sealed class FilesRepository : IAsyncLifetime
         return tree;
     }
 
-    public GrpcChannel Channel() => GrpcChannel.ForAddress(Server.Daemon.Address);
-
-    public CallOptions Options() =>
-        new(new Metadata { { "authorization", "Bearer " + Token } }, DateTime.UtcNow.AddMinutes(2));
+    private CallOptions Options() => Connection.Call(CancellationToken.None, TimeSpan.FromMinutes(2));
 
     /// <summary>A snapshot of another kind: one disk archive of one chunk.</summary>
-    public async Task<SnapshotInfo> CommitVmAsync(Repository.RepositoryClient client, string repository, long time, string host = "hv1")
+    public async Task<SnapshotInfo> CommitVmAsync(string repository, long time, string host = "hv1")
     {
         var start = new BackupStart { Repository = repository, SourceKind = "vm", Host = host, SourceId = "web01", TimeUnixNanos = time };
-        await using var uploader = await BackupUploader.StartAsync(client, start, Options());
+        await using var uploader = await BackupUploader.StartAsync(Connection.Repository, start, Options());
         await uploader.AddChunkAsync("disk0", RandomBytes(4096, seed: 9));
         return await uploader.CommitAsync();
     }
@@ -94,5 +101,9 @@ public sealed class FilesRepository : IAsyncLifetime
         return bytes;
     }
 
-    public Task DisposeAsync() => Server.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        Connection?.Dispose();
+        return Server.DisposeAsync();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.EndToEnd.Tests.Files;
 
@@ -103,13 +104,11 @@ public sealed class SnapshotCommandsTests(FilesRepository repo) : IClassFixture<
     {
         // Commit tiny snapshots into another repository until two ids share their first 4 hex digits
         // (a birthday collision among 65,536 prefixes: a few hundred commits).
-        using var channel = repo.Channel();
-        var client = new Repository.RepositoryClient(channel);
         var seen = new Dictionary<string, int>();
         string? shared = null;
         for (int i = 0; shared is null && i < 5000; i++)
         {
-            var snapshot = await repo.CommitVmAsync(client, "crowd", 1_000_000_000L * (i + 1));
+            var snapshot = await repo.CommitVmAsync("crowd", 1_000_000_000L * (i + 1));
             string prefix = Hex(snapshot)[..4];
             if (!seen.TryAdd(prefix, i)) shared = prefix;
         }

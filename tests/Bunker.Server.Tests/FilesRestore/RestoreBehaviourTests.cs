@@ -1,4 +1,5 @@
 using Bunker.Protocol.V1;
+using Bunker.Tests.Shared;
 
 namespace Bunker.Server.Tests.FilesRestore;
 

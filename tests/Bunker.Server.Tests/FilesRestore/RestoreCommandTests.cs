@@ -15,19 +15,12 @@ public sealed class RestoreCommandTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
-    private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    private Task<CliRun> RunAsync(params string[] args) => InProcessCli.RunAsync(new Dictionary<string, string>
     {
-        var environment = new Dictionary<string, string>
-        {
-            ["BUNKER_SERVER"] = _h.Daemon.Address.ToString(),
-            ["BUNKER_TOKEN"] = _h.Token,
-            ["BUNKER_REPOSITORY"] = "main",
-        };
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = await Cli.RunAsync(args, stdout, stderr, name => environment.GetValueOrDefault(name));
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+        ["BUNKER_SERVER"] = _h.Daemon.Address.ToString(),
+        ["BUNKER_TOKEN"] = _h.Token,
+        ["BUNKER_REPOSITORY"] = "main",
+    }, args);
 
     private static string Id(SnapshotInfo snapshot) => Convert.ToHexStringLower(snapshot.Id.Span);
 

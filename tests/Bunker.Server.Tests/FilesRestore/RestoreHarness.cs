@@ -9,22 +9,16 @@ namespace Bunker.Server.Tests.FilesRestore;
 /// <summary>A daemon with a repository, a scratch directory, and the steps every restore test takes: build a snapshot, restore it, look at the result.</summary>
 internal sealed class RestoreHarness : IAsyncDisposable
 {
-    private RestoreHarness(DaemonFixture daemon, string token)
-    {
-        Daemon = daemon;
-        Token = token;
-        Transfers = new Transfers(daemon, token);
-    }
+    private RestoreHarness(Transfers transfers) => Transfers = transfers;
 
-    public DaemonFixture Daemon { get; }
-    public string Token { get; }
+    public DaemonFixture Daemon => Transfers.Daemon;
+    public string Token => Transfers.Token;
     public Transfers Transfers { get; }
     public string Work { get; } = Directory.CreateTempSubdirectory("bunker-restore-test-").FullName;
 
     public static async Task<RestoreHarness> StartAsync(bool kestrel = false)
     {
-        var daemon = await DaemonFixture.StartAsync(kestrel);
-        return new RestoreHarness(daemon, await daemon.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+        return new RestoreHarness(await Transfers.ForAsync(await DaemonFixture.StartAsync(kestrel)));
     }
 
     public Task<SnapshotInfo> BuildAsync(FileSnapshotBuilder builder) => builder.BuildAsync(() => Transfers.StartAsync());
@@ -40,10 +34,8 @@ internal sealed class RestoreHarness : IAsyncDisposable
     /// <summary>tests/tools/filetree.py's manifest of a tree: one line per entry, the root's own line left out (a restore does not set the target's metadata).</summary>
     public static async Task<List<string>> ManifestAsync(string root)
     {
-        var run = await ExternalTools.RunSeparatelyAsync("python3", [TreeSnapshot.Tool("filetree.py"), "manifest", root], root, TimeSpan.FromMinutes(2));
-        Assert.True(run.Code == 0, run.ToString());
         var rootLine = "path=" + Convert.ToHexStringLower("."u8);
-        return [.. run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith(rootLine + " ", StringComparison.Ordinal))];
+        return [.. (await FileTrees.ManifestAsync(root)).Where(l => !l.StartsWith(rootLine + " ", StringComparison.Ordinal))];
     }
 
     /// <summary>stat(1) of a path: inode, 512-byte blocks, size, links.</summary>

@@ -7,23 +7,20 @@ using Google.Protobuf;
 namespace Bunker.Server.Tests.FilesRestore;
 
 /// <summary>
-/// A real directory tree described as catalog entries: tests/tools/treespec.py reports lstat, xattrs and data
+/// A real directory tree described as catalog entries: tests/tools/filetree.py's spec reports lstat, xattrs and data
 /// extents (independently of the code under test), and this turns them into builder entries the way a backup
 /// would: hardlinks as later names of the first path of an inode, sparse files as their data extents.
 /// </summary>
 internal static class TreeSnapshot
 {
-    public static string Tool(string name) => Path.Combine(ExternalTools.RepositoryRoot(), "tests", "tools", name);
-
     public static async Task<FileSnapshotBuilder> DescribeAsync(string root, FileSnapshotBuilder builder)
     {
         var dataFile = Path.GetTempFileName();
-        var run = await ExternalTools.RunSeparatelyAsync("python3", [Tool("treespec.py"), root, dataFile], root, TimeSpan.FromMinutes(2));
-        Assert.True(run.Code == 0, run.ToString());
+        var described = await FileTrees.FileTreeAsync("spec", root, dataFile);
         var data = await File.ReadAllBytesAsync(dataFile);
         File.Delete(dataFile);
         var entries = new List<(CatalogEntry Entry, JsonElement Spec)>();
-        foreach (var line in run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in described.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var spec = JsonDocument.Parse(line).RootElement;
             entries.Add((Entry(spec), spec));

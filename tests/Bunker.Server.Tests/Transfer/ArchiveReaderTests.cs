@@ -14,7 +14,7 @@ public sealed class ArchiveReaderTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _d = await DaemonFixture.StartAsync();
-        _t = new Transfers(_d, await _d.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+        _t = await Transfers.ForAsync(_d);
     }
 
     public async Task DisposeAsync() => await _d.DisposeAsync();

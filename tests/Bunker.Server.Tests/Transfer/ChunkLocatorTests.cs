@@ -16,7 +16,7 @@ public sealed class ChunkLocatorTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _d = await DaemonFixture.StartAsync();
-        _transfers = new Transfers(_d, await _d.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+        _transfers = await Transfers.ForAsync(_d);
     }
 
     public async Task DisposeAsync() => await _d.DisposeAsync();

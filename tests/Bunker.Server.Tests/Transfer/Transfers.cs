@@ -11,6 +11,12 @@ namespace Bunker.Server.Tests.Transfer;
 /// <summary>Uploads through <see cref="BackupUploader"/> and reads back through <see cref="ChunkFetcher"/>, against a test daemon.</summary>
 internal sealed class Transfers(DaemonFixture daemon, string token, string repository = "main")
 {
+    /// <summary>Makes tenant acme with repository main on <paramref name="daemon"/>, and transfers with a backup+restore token for it.</summary>
+    public static async Task<Transfers> ForAsync(DaemonFixture daemon) =>
+        new(daemon, await daemon.TenantWithRepositoryAsync("acme", "main", Role.Backup, Role.Restore));
+
+    public DaemonFixture Daemon => daemon;
+    public string Token => token;
     public CallOptions Options => DaemonFixture.As(token, timeout: TimeSpan.FromMinutes(2));
 
     public BackupStart Start() => new() { Repository = repository, SourceKind = "files", Host = "host-a", SourceId = "/data" };

@@ -5,14 +5,16 @@ using Bunker.Client.Files.Catalog;
 using Bunker.Protocol.V1;
 using Google.Protobuf;
 
-namespace Bunker.Server.Tests.FilesRestore;
+namespace Bunker.Tests.Shared;
 
 /// <summary>
 /// Builds a files snapshot by hand, the way a backup would lay it out: catalog entries in catalog order,
-/// and each regular file's content cut into its own run of payload chunks. Tests describe the tree
-/// entry by entry, and can tamper with the entries (or their order) to make hostile catalogs.
+/// and each regular file's content cut into its own run of payload chunks, uploaded through a real backup
+/// session. Tests describe the tree entry by entry, and can tamper with the entries (or their order) to make
+/// hostile catalogs; what the read commands and restores see is exactly what the test wrote. Compiled into
+/// each test project that needs it; that project must reference src/Client.
 /// </summary>
-internal sealed class FileSnapshotBuilder
+public sealed class FileSnapshotBuilder
 {
     public const long DefaultTime = 1_600_000_000_123_456_789;
 
@@ -20,8 +22,7 @@ internal sealed class FileSnapshotBuilder
 
     /// <summary>
     /// Small chunks (64 KiB average, 256 KiB at most): files of a few hundred KiB span several, and chunk
-    /// buffers stay small. The client's fetchers rent them from the shared array pool, which keeps them for
-    /// the life of the process, and the load tests in this process bound its whole managed heap.
+    /// buffers stay small in processes whose managed heap a load test bounds.
     /// </summary>
     public static FastCdcOptions SmallChunks { get; } = new() { MinSize = 16 << 10, AverageSize = 64 << 10, MaxSize = 256 << 10 };
 
@@ -34,12 +35,22 @@ internal sealed class FileSnapshotBuilder
     /// <summary>Writes the entries in the order given, without the writer's checks: for catalogs a backup would never make.</summary>
     public bool Raw { get; init; }
 
+    /// <summary>The owner of the entries made here (not of those given to <see cref="Add"/>): root unless told otherwise.</summary>
+    public (uint Uid, uint Gid, string User, string Group) Owner { get; init; } = (0, 0, "", "");
+
+    /// <summary>The times of the entries made here where a method takes none.</summary>
+    public long Mtime { get; init; } = DefaultTime;
+
     public static byte[] Bytes(string path) => Encoding.UTF8.GetBytes(path);
 
     /// <summary>A regular file; <paramref name="links"/> of 2 or more lets later <see cref="Hardlink"/> entries name it.</summary>
-    public FileSnapshotBuilder File(string path, byte[] content, uint mode = 0x1A4, long mtime = DefaultTime, ulong links = 1)
+    public FileSnapshotBuilder File(string path, byte[] content, uint mode = 0x1A4, long? mtime = null, ulong links = 1) =>
+        File(Bytes(path), content, mode, mtime, links);
+
+    /// <summary>A regular file whose name is any bytes.</summary>
+    public FileSnapshotBuilder File(byte[] path, byte[] content, uint mode = 0x1A4, long? mtime = null, ulong links = 1)
     {
-        var entry = Base(Bytes(path), EntryType.File, mode, mtime);
+        var entry = Make(path, EntryType.File, mode, mtime);
         entry.Size = (ulong)content.Length;
         entry.Links = links;
         return Add(entry, content);
@@ -48,7 +59,7 @@ internal sealed class FileSnapshotBuilder
     /// <summary>A sparse file of <paramref name="size"/> bytes whose data is <paramref name="extents"/>; the rest are holes.</summary>
     public FileSnapshotBuilder Sparse(string path, long size, params (long Offset, byte[] Data)[] extents)
     {
-        var entry = Base(Bytes(path), EntryType.File, 0x1A4, DefaultTime);
+        var entry = Make(Bytes(path), EntryType.File, 0x1A4, null);
         entry.Size = (ulong)size;
         var stored = new MemoryStream();
         foreach (var (offset, data) in extents)
@@ -59,11 +70,11 @@ internal sealed class FileSnapshotBuilder
         return Add(entry, stored.ToArray());
     }
 
-    public FileSnapshotBuilder Directory(string path, uint mode = 0x1ED, long mtime = DefaultTime) => Add(Base(Bytes(path), EntryType.Directory, mode, mtime), null);
+    public FileSnapshotBuilder Directory(string path, uint mode = 0x1ED, long? mtime = null) => Add(Make(Bytes(path), EntryType.Directory, mode, mtime), null);
 
     public FileSnapshotBuilder Symlink(string path, string target)
     {
-        var entry = Base(Bytes(path), EntryType.Symlink, 0x1FF, DefaultTime);
+        var entry = Make(Bytes(path), EntryType.Symlink, 0x1FF, null);
         entry.SymlinkTarget = ByteString.CopyFromUtf8(target);
         return Add(entry, null);
     }
@@ -71,7 +82,7 @@ internal sealed class FileSnapshotBuilder
     /// <summary>A further name of a hardlinked file: <paramref name="target"/> must be an earlier file (made with <c>links: 2</c> or more).</summary>
     public FileSnapshotBuilder Hardlink(string path, string target, ulong size)
     {
-        var entry = Base(Bytes(path), EntryType.File, 0x1A4, DefaultTime);
+        var entry = Make(Bytes(path), EntryType.File, 0x1A4, null);
         entry.HardlinkTarget = ByteString.CopyFromUtf8(target);
         entry.Size = size;
         entry.Links = 2;
@@ -80,7 +91,7 @@ internal sealed class FileSnapshotBuilder
 
     public FileSnapshotBuilder Node(string path, EntryType type, ulong rdev = 0, uint mode = 0x1A0)
     {
-        var entry = Base(Bytes(path), type, mode, DefaultTime);
+        var entry = Make(Bytes(path), type, mode, null);
         entry.Rdev = rdev;
         return Add(entry, null);
     }
@@ -104,6 +115,13 @@ internal sealed class FileSnapshotBuilder
         CtimeUnixNanos = mtime,
         Links = 1,
     };
+
+    private CatalogEntry Make(byte[] path, EntryType type, uint mode, long? mtime)
+    {
+        var entry = Base(path, type, mode, mtime ?? Mtime);
+        (entry.Uid, entry.Gid, entry.User, entry.Group) = Owner;
+        return entry;
+    }
 
     /// <summary>Uploads the payload and the catalog through a real backup session and commits the snapshot.</summary>
     public async Task<SnapshotInfo> BuildAsync(Func<Task<BackupUploader>> start)
