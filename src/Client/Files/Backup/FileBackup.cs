@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Bunker.Chunking;
 using Bunker.Client.Backup;
 using Bunker.Client.Files.Catalog;
+using Bunker.Client.Files.Reading;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 
@@ -44,7 +45,7 @@ public static class FileBackup
         var start = new BackupStart
         {
             Repository = repository,
-            SourceKind = FileArchives.SourceKind,
+            SourceKind = FilesSnapshot.Kind,
             Host = request.Host,
             SourceId = roots.SourceId,
             TimeUnixNanos = UnixNanosNow(),
@@ -94,13 +95,13 @@ public static class FileBackup
         FileBackupRequest request, FileBackupProgress? progress, CancellationTokenSource stop)
     {
         // Both archives are declared first, so that a snapshot of no regular file still has its (empty) payload.
-        await uploader.AddArchiveAsync(FileArchives.Catalog).ConfigureAwait(false);
-        await uploader.AddArchiveAsync(FileArchives.Payload).ConfigureAwait(false);
+        await uploader.AddArchiveAsync(FilesSnapshot.CatalogArchive).ConfigureAwait(false);
+        await uploader.AddArchiveAsync(FilesSnapshot.PayloadArchive).ConfigureAwait(false);
 
         var items = Channel.CreateBounded<BackupItem>(new BoundedChannelOptions(QueuedItems) { SingleReader = true, SingleWriter = true });
         var budget = new ByteBudget(ReaderBudgetBytes);
         var boundary = new FastCdcChunker();
-        await using var catalogStream = ChunkingArchiveStream.For(uploader, FileArchives.Catalog, boundary);
+        await using var catalogStream = ChunkingArchiveStream.For(uploader, FilesSnapshot.CatalogArchive, boundary);
         // The header carries no time: the snapshot has it, and a per-run value would make every catalog's first chunk new.
         var header = new CatalogHeader { Version = CatalogReader.Version };
         foreach (var root in walkers.Roots.Absolute) header.Roots.Add(Google.Protobuf.ByteString.CopyFrom(root));
@@ -159,7 +160,7 @@ public static class FileBackup
         if (request.Parent is { } wanted)
         {
             var chosen = await client.GetSnapshotAsync(new GetSnapshotRequest { Repository = repository, Snapshot = wanted }, options).ResponseAsync.ConfigureAwait(false);
-            if (chosen.SourceKind != FileArchives.SourceKind)
+            if (chosen.SourceKind != FilesSnapshot.Kind)
                 throw new ArgumentException($"snapshot {Convert.ToHexStringLower(chosen.Id.Span)} is a '{chosen.SourceKind}' snapshot, so it cannot be the parent of a files backup");
             return chosen;
         }
@@ -170,7 +171,7 @@ public static class FileBackup
                 Repository = repository,
                 Snapshot = "latest",
                 Host = request.Host,
-                SourceKind = FileArchives.SourceKind,
+                SourceKind = FilesSnapshot.Kind,
                 SourceId = sourceId,
             }, options).ResponseAsync.ConfigureAwait(false);
         }

@@ -82,7 +82,7 @@ internal sealed class FileScanner
         }
         var previous = _parent is null ? null : await _parent.FindAsync(found.AbsolutePath.AsMemory(1), cancellationToken).ConfigureAwait(false);
         bool hadFile = previous?.Type == EntryType.File;
-        if (hadFile && Unchanged(previous!, status) && await _parent!.TryGetChunkRunAsync(previous!, _run, cancellationToken).ConfigureAwait(false))
+        if (hadFile && Unchanged(previous!, status) && await _parent!.TryGetChunkRunAsync(previous!, _run).ConfigureAwait(false))
         {
             await CarryOverAsync(entry, previous!, cancellationToken).ConfigureAwait(false);
             FilesUnchanged++;
