@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Output;
 
@@ -56,7 +57,7 @@ internal static class BackupCommands
             };
             // Without a bar to draw, no progress: it costs a second walk of the tree to learn the totals.
             bool showProgress = context.ProgressEnabled(call);
-            var progress = showProgress ? new FileBackupProgress() : null;
+            var progress = showProgress ? new FileProgress() : null;
             var clock = Stopwatch.StartNew();
             FileBackupResult backup;
             try

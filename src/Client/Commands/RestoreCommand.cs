@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files;
 using Bunker.Client.Files.Reading;
 using Bunker.Client.Files.Restore;
 using Bunker.Client.Output;
@@ -65,7 +66,7 @@ internal static class RestoreCommand
             throw new UsageException(e.Message);
         }
         var snapshot = await latest.ResolveAsync(call, snapshotArgument, FilesSnapshot.Kind);
-        var progress = new FileRestoreProgress();
+        var progress = new FileProgress();
         var clock = Stopwatch.StartNew();
         FileRestoreResult result;
         try

@@ -1,3 +1,4 @@
+using Bunker.Client.Files;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Restore;
@@ -47,7 +48,7 @@ internal sealed class FileBackups : IAsyncDisposable
 
     private Repository.RepositoryClient Client => new(_channel);
 
-    public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileBackupProgress? progress = null) =>
+    public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileProgress? progress = null) =>
         FileBackup.RunAsync(Client, Repository, request, Options, progress);
 
     public Task<FileBackupResult> RunAsync(params string[] paths) => RunAsync(new FileBackupRequest { Paths = paths, Host = "test-host" });

@@ -29,7 +29,7 @@ public static class FileBackup
     /// <exception cref="RpcException">The server refused a call, or went away; the chunks uploaded so far are kept for the next run.</exception>
     /// <exception cref="InvalidDataException">The parent snapshot cannot be read; <see cref="FileBackupRequest.Force"/> backs up without it.</exception>
     public static async Task<FileBackupResult> RunAsync(Repository.RepositoryClient client, string repository, FileBackupRequest request,
-        CallOptions options, FileBackupProgress? progress = null, CancellationToken cancellationToken = default)
+        CallOptions options, FileProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(repository);
@@ -92,7 +92,7 @@ public static class FileBackup
     }
 
     private static async Task<FileScanner> UploadAsync(TreeWalkerFactory walkers, ParentCatalog? parent, BackupUploader uploader,
-        FileBackupRequest request, FileBackupProgress? progress, CancellationTokenSource stop)
+        FileBackupRequest request, FileProgress? progress, CancellationTokenSource stop)
     {
         // Both archives are declared first, so that a snapshot of no regular file still has its (empty) payload.
         await uploader.AddArchiveAsync(FilesSnapshot.CatalogArchive).ConfigureAwait(false);
@@ -182,7 +182,7 @@ public static class FileBackup
     }
 
     /// <summary>The progress bar's totals: a walk that only stats, beside the backup. Its warnings are the backup's to give.</summary>
-    private static void CountTotals(TreeWalkerFactory walkers, FileBackupProgress progress, CancellationToken cancellationToken)
+    private static void CountTotals(TreeWalkerFactory walkers, FileProgress progress, CancellationToken cancellationToken)
     {
         long files = 0, bytes = 0;
         var linked = new HashSet<(ulong, ulong)>();

@@ -27,7 +27,7 @@ public static class FileRestore
     /// <exception cref="IOException">The target cannot be created or opened.</exception>
     /// <exception cref="RpcException">A call failed.</exception>
     public static async Task<FileRestoreResult> RunAsync(Repository.RepositoryClient client, Func<GrpcChannel> openChannel, string repository,
-        SnapshotInfo snapshot, FileRestoreRequest request, CallOptions options, FileRestoreProgress? progress = null, CancellationToken ct = default)
+        SnapshotInfo snapshot, FileRestoreRequest request, CallOptions options, FileProgress? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(openChannel);
@@ -45,7 +45,7 @@ public static class FileRestore
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(ct, options.CancellationToken);
         ct = cancellation.Token;
         options = options.WithCancellationToken(ct);
-        var context = new RestoreContext(progress ?? new FileRestoreProgress());
+        var context = new RestoreContext(progress ?? new FileProgress());
         if (scope.Everything) context.Progress.SetBytesTotal((long)payload.Size);
         System.IO.Directory.CreateDirectory(request.Target);
         using var root = DirectoryHandle.OpenTarget(request.Target);
