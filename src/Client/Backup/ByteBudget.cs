@@ -16,8 +16,6 @@ internal sealed class ByteBudget(long limit)
     private long _waitingFor;
     private Exception? _failure;
 
-    public long Limit => limit;
-
     public long Peak
     {
         get { lock (_lock) return _peak; }

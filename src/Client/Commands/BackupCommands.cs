@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Output;
 
@@ -39,8 +40,7 @@ internal static class BackupCommands
         context.SetAction(command, async call =>
         {
             var result = call.Result;
-            var repo = call.Connection.Settings.Repository
-                ?? throw new UsageException($"no repository: give --repo or set {Connection.ConnectionSettings.RepositoryVariable}");
+            var repo = SnapshotArgument.Repository(call);
             if (result.GetValue(force) && result.GetValue(parent) is not null)
                 throw new UsageException("--parent and --force contradict each other: --force uses no parent");
             var request = new FileBackupRequest
@@ -56,7 +56,7 @@ internal static class BackupCommands
             };
             // Without a bar to draw, no progress: it costs a second walk of the tree to learn the totals.
             bool showProgress = context.ProgressEnabled(call);
-            var progress = showProgress ? new FileBackupProgress() : null;
+            var progress = showProgress ? new FileProgress() : null;
             var clock = Stopwatch.StartNew();
             FileBackupResult backup;
             try
@@ -68,8 +68,7 @@ internal static class BackupCommands
             {
                 throw new UsageException(e.Message);
             }
-            foreach (var warning in backup.Warnings)
-                call.Output.Error.WriteLine($"bunker: warning: {warning.Path}: {warning.Message}");
+            call.Output.WriteWarnings(backup.Warnings);
             Report(call.Output, backup, clock.Elapsed);
             if (backup.Incomplete) call.ExitCode = ExitCodes.Incomplete;
         }, repository);
@@ -97,7 +96,7 @@ internal static class BackupCommands
                 ["bytes_sent"] = upload.EncodedBytesSent,
                 ["duration_seconds"] = Math.Round(elapsed.TotalSeconds, 3),
                 ["files_left_out"] = backup.LeftOut,
-                ["warnings"] = new JsonArray(backup.Warnings.Select(w => (JsonNode?)new JsonObject { ["path"] = w.Path, ["message"] = w.Message }).ToArray()),
+                ["warnings"] = Formats.JsonWarnings(backup.Warnings),
             });
             return;
         }

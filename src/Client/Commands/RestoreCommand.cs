@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files;
 using Bunker.Client.Files.Reading;
 using Bunker.Client.Files.Restore;
 using Bunker.Client.Output;
@@ -65,7 +66,7 @@ internal static class RestoreCommand
             throw new UsageException(e.Message);
         }
         var snapshot = await latest.ResolveAsync(call, snapshotArgument, FilesSnapshot.Kind);
-        var progress = new FileRestoreProgress();
+        var progress = new FileProgress();
         var clock = Stopwatch.StartNew();
         FileRestoreResult result;
         try
@@ -84,8 +85,7 @@ internal static class RestoreCommand
             // The target itself cannot be made or opened (entries that cannot be written are warnings instead).
             throw new CommandFailedException($"restore failed: {e.Message}");
         }
-        foreach (var warning in result.Warnings)
-            call.Output.Error.WriteLine($"bunker: warning: {warning.Path}: {warning.Message}");
+        call.Output.WriteWarnings(result.Warnings);
         if (result.Warnings.Count > 0) call.ExitCode = ExitCodes.Incomplete;
         call.Output.WriteRecord(ToJson(snapshot, request, result, clock.Elapsed), Summary(snapshot, request, result, clock.Elapsed));
     }
@@ -95,7 +95,7 @@ internal static class RestoreCommand
         var invariant = CultureInfo.InvariantCulture;
         var text = string.Create(invariant,
             $"restored snapshot {SnapshotArgument.ShortId(snapshot)} to {request.Target}: {result.Files} files, {result.Directories} directories, " +
-            $"{result.Links} links, {result.Special} special; {Size(result.BytesWritten)} written, {result.ChunksFetched} chunks in {elapsed.TotalSeconds:0.0} s");
+            $"{result.Links} links, {result.Special} special; {Formats.Size((ulong)result.BytesWritten)} written, {result.ChunksFetched} chunks in {elapsed.TotalSeconds:0.0} s");
         if (result.FilesSkipped > 0) text += string.Create(invariant, $"; {result.FilesSkipped} files already in place");
         if (request.Verify) text += "; verified";
         if (result.Warnings.Count > 0) text += string.Create(invariant, $"; {result.Warnings.Count} warnings");
@@ -115,19 +115,6 @@ internal static class RestoreCommand
         ["chunksFetched"] = result.ChunksFetched,
         ["verified"] = request.Verify,
         ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
-        ["warnings"] = new JsonArray(result.Warnings.Select(w => (JsonNode?)new JsonObject { ["path"] = w.Path, ["message"] = w.Message }).ToArray()),
+        ["warnings"] = Formats.JsonWarnings(result.Warnings),
     };
-
-    private static string Size(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = bytes;
-        int unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
-    }
 }

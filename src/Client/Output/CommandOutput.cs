@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bunker.Client.Files;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -27,6 +28,12 @@ internal sealed class CommandOutput(TextWriter stdout, TextWriter stderr, bool s
     {
         if (Json) WriteJson(json);
         else Out.WriteLine(text);
+    }
+
+    /// <summary>Entries a file command could not back up or restore (in full), each as <c>bunker: warning: PATH: reason</c> on stderr.</summary>
+    public void WriteWarnings(IEnumerable<FileWarning> warnings)
+    {
+        foreach (var warning in warnings) Error.WriteLine($"bunker: warning: {warning.Path}: {warning.Message}");
     }
 
     /// <summary>A list: a JSON array with --json, else <see cref="WriteTable"/>.</summary>

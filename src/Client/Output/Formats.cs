@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Bunker.Client.Arguments;
+using Bunker.Client.Files;
 using Bunker.Protocol.V1;
 
 namespace Bunker.Client.Output;
@@ -46,6 +47,10 @@ internal static class Formats
     public static JsonArray JsonRoles(IEnumerable<Role> roles) => new(roles.Select(r => (JsonNode?)JsonValue.Create(Roles.Name(r))).ToArray());
 
     public static JsonArray JsonStrings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+
+    /// <summary>A file command's warnings for JSON: objects of path and message.</summary>
+    public static JsonArray JsonWarnings(IEnumerable<FileWarning> warnings) =>
+        new(warnings.Select(w => (JsonNode?)new JsonObject { ["path"] = w.Path, ["message"] = w.Message }).ToArray());
 
     public static string OrDash(string value) => value.Length == 0 ? "-" : value;
 

@@ -1,3 +1,4 @@
+using Bunker.Client.Files;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Files.Native;
@@ -224,7 +225,7 @@ public sealed class FileBackupTests : IAsyncLifetime
     {
         using var scratch = FileTrees.Scratch("backup-progress");
         for (int i = 0; i < 20; i++) File.WriteAllBytes(scratch.Combine($"f{i}"), new byte[1000 + i]);
-        var progress = new FileBackupProgress();
+        var progress = new FileProgress();
 
         await _b.RunAsync(new FileBackupRequest { Paths = [scratch.Path] }, progress);
 

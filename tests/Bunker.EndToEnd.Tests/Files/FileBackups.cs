@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Bunker.Client.Connection;
+using Bunker.Client.Files;
 using Bunker.Client.Files.Backup;
 using Bunker.Client.Files.Catalog;
 using Bunker.Client.Files.Reading;
@@ -38,7 +39,7 @@ internal sealed class FileBackups : IAsyncDisposable
 
     private Repository.RepositoryClient Client => _connection.Repository;
 
-    public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileBackupProgress? progress = null) =>
+    public Task<FileBackupResult> RunAsync(FileBackupRequest request, FileProgress? progress = null) =>
         FileBackup.RunAsync(Client, Repository, request, Options, progress);
 
     public Task<FileBackupResult> RunAsync(params string[] paths) => RunAsync(new FileBackupRequest { Paths = paths, Host = "test-host" });

@@ -7,8 +7,6 @@ internal sealed class ExcludeFilter
 
     private ExcludeFilter(ExcludePattern[] patterns) => _patterns = patterns;
 
-    public static ExcludeFilter None { get; } = new([]);
-
     public bool IsEmpty => _patterns.Length == 0;
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Bunker.Chunking;
 using Bunker.Client.Backup;
 using Bunker.Client.Files.Catalog;
+using Bunker.Client.Files.Reading;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 
@@ -28,7 +29,7 @@ public static class FileBackup
     /// <exception cref="RpcException">The server refused a call, or went away; the chunks uploaded so far are kept for the next run.</exception>
     /// <exception cref="InvalidDataException">The parent snapshot cannot be read; <see cref="FileBackupRequest.Force"/> backs up without it.</exception>
     public static async Task<FileBackupResult> RunAsync(Repository.RepositoryClient client, string repository, FileBackupRequest request,
-        CallOptions options, FileBackupProgress? progress = null, CancellationToken cancellationToken = default)
+        CallOptions options, FileProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(repository);
@@ -44,7 +45,7 @@ public static class FileBackup
         var start = new BackupStart
         {
             Repository = repository,
-            SourceKind = FileArchives.SourceKind,
+            SourceKind = FilesSnapshot.Kind,
             Host = request.Host,
             SourceId = roots.SourceId,
             TimeUnixNanos = UnixNanosNow(),
@@ -91,16 +92,16 @@ public static class FileBackup
     }
 
     private static async Task<FileScanner> UploadAsync(TreeWalkerFactory walkers, ParentCatalog? parent, BackupUploader uploader,
-        FileBackupRequest request, FileBackupProgress? progress, CancellationTokenSource stop)
+        FileBackupRequest request, FileProgress? progress, CancellationTokenSource stop)
     {
         // Both archives are declared first, so that a snapshot of no regular file still has its (empty) payload.
-        await uploader.AddArchiveAsync(FileArchives.Catalog).ConfigureAwait(false);
-        await uploader.AddArchiveAsync(FileArchives.Payload).ConfigureAwait(false);
+        await uploader.AddArchiveAsync(FilesSnapshot.CatalogArchive).ConfigureAwait(false);
+        await uploader.AddArchiveAsync(FilesSnapshot.PayloadArchive).ConfigureAwait(false);
 
         var items = Channel.CreateBounded<BackupItem>(new BoundedChannelOptions(QueuedItems) { SingleReader = true, SingleWriter = true });
         var budget = new ByteBudget(ReaderBudgetBytes);
         var boundary = new FastCdcChunker();
-        await using var catalogStream = ChunkingArchiveStream.For(uploader, FileArchives.Catalog, boundary);
+        await using var catalogStream = ChunkingArchiveStream.For(uploader, FilesSnapshot.CatalogArchive, boundary);
         // The header carries no time: the snapshot has it, and a per-run value would make every catalog's first chunk new.
         var header = new CatalogHeader { Version = CatalogReader.Version };
         foreach (var root in walkers.Roots.Absolute) header.Roots.Add(Google.Protobuf.ByteString.CopyFrom(root));
@@ -159,7 +160,7 @@ public static class FileBackup
         if (request.Parent is { } wanted)
         {
             var chosen = await client.GetSnapshotAsync(new GetSnapshotRequest { Repository = repository, Snapshot = wanted }, options).ResponseAsync.ConfigureAwait(false);
-            if (chosen.SourceKind != FileArchives.SourceKind)
+            if (chosen.SourceKind != FilesSnapshot.Kind)
                 throw new ArgumentException($"snapshot {Convert.ToHexStringLower(chosen.Id.Span)} is a '{chosen.SourceKind}' snapshot, so it cannot be the parent of a files backup");
             return chosen;
         }
@@ -170,7 +171,7 @@ public static class FileBackup
                 Repository = repository,
                 Snapshot = "latest",
                 Host = request.Host,
-                SourceKind = FileArchives.SourceKind,
+                SourceKind = FilesSnapshot.Kind,
                 SourceId = sourceId,
             }, options).ResponseAsync.ConfigureAwait(false);
         }
@@ -181,7 +182,7 @@ public static class FileBackup
     }
 
     /// <summary>The progress bar's totals: a walk that only stats, beside the backup. Its warnings are the backup's to give.</summary>
-    private static void CountTotals(TreeWalkerFactory walkers, FileBackupProgress progress, CancellationToken cancellationToken)
+    private static void CountTotals(TreeWalkerFactory walkers, FileProgress progress, CancellationToken cancellationToken)
     {
         long files = 0, bytes = 0;
         var linked = new HashSet<(ulong, ulong)>();

@@ -20,7 +20,7 @@ internal sealed class FileScanner
     private readonly ParentCatalog? _parent;
     private readonly ChannelWriter<BackupItem> _output;
     private readonly ContentReader _content;
-    private readonly FileBackupProgress? _progress;
+    private readonly FileProgress? _progress;
     private readonly Action<string>? _beforeOpen;
     private readonly List<FileWarning> _warnings = [];
     // Only regular files with more than one link are remembered, each by its first path.
@@ -31,7 +31,7 @@ internal sealed class FileScanner
     private long _payloadOffset;
 
     public FileScanner(TreeWalkerFactory walkers, ParentCatalog? parent, ChannelWriter<BackupItem> output, ByteBudget budget,
-        Bunker.Chunking.IChunkBoundary boundary, FileBackupProgress? progress, Action<string>? beforeOpen)
+        Bunker.Chunking.IChunkBoundary boundary, FileProgress? progress, Action<string>? beforeOpen)
     {
         _walker = walkers.Create(WarnLeftOut);
         _parent = parent;
@@ -82,7 +82,7 @@ internal sealed class FileScanner
         }
         var previous = _parent is null ? null : await _parent.FindAsync(found.AbsolutePath.AsMemory(1), cancellationToken).ConfigureAwait(false);
         bool hadFile = previous?.Type == EntryType.File;
-        if (hadFile && Unchanged(previous!, status) && await _parent!.TryGetChunkRunAsync(previous!, _run, cancellationToken).ConfigureAwait(false))
+        if (hadFile && Unchanged(previous!, status) && await _parent!.TryGetChunkRunAsync(previous!, _run).ConfigureAwait(false))
         {
             await CarryOverAsync(entry, previous!, cancellationToken).ConfigureAwait(false);
             FilesUnchanged++;
@@ -90,12 +90,11 @@ internal sealed class FileScanner
         }
         else
         {
-            _progress?.SetCurrent(CatalogPath.Display(found.AbsolutePath));
             if (!await ReadAsync(found, entry, cancellationToken).ConfigureAwait(false)) return false;
             if (hadFile) FilesChanged++;
             else FilesNew++;
         }
-        _progress?.FileDone();
+        _progress?.AddFile();
         if (status.Links > 1) _hardlinks[identity] = found.AbsolutePath[1..];
         return true;
     }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Bunker.Client.Backup;
 using Bunker.Client.Wire;
 using Bunker.Client.Files.Catalog;
+using Bunker.Client.Files.Reading;
 
 namespace Bunker.Client.Files.Backup;
 
@@ -22,7 +23,7 @@ internal static class SnapshotWriter
                 case BackupItemKind.Payload:
                     try
                     {
-                        await uploader.AddChunkAsync(FileArchives.Payload, item.Buffer.AsMemory(0, item.Length), cancellationToken).ConfigureAwait(false);
+                        await uploader.AddChunkAsync(FilesSnapshot.PayloadArchive, item.Buffer.AsMemory(0, item.Length), cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -30,7 +31,7 @@ internal static class SnapshotWriter
                     }
                     break;
                 case BackupItemKind.KnownPayload:
-                    await uploader.AddKnownChunkAsync(FileArchives.Payload, item.Digest, item.Length, cancellationToken).ConfigureAwait(false);
+                    await uploader.AddKnownChunkAsync(FilesSnapshot.PayloadArchive, item.Digest, item.Length, cancellationToken).ConfigureAwait(false);
                     break;
                 case BackupItemKind.Entry:
                     await catalog.WriteAsync(item.Entry!, cancellationToken).ConfigureAwait(false);

@@ -11,11 +11,15 @@ namespace Bunker.Client.Files.Reading;
 /// </summary>
 public sealed class FilesSnapshot : IAsyncDisposable
 {
+    /// <summary>The snapshot's source kind, and its two archives (see proto/bunker/v1/files.proto).</summary>
     public const string Kind = "files";
     public const string CatalogArchive = "catalog";
     public const string PayloadArchive = "payload";
 
     private readonly ArchiveReader _catalogStream;
+    // FindAsync's place in the catalog: the first entry not before the last path asked for.
+    private CatalogEntry? _current;
+    private bool _ended;
 
     private FilesSnapshot(SnapshotInfo info, ArchiveReader catalogStream, CatalogReader catalog)
     {
@@ -30,11 +34,19 @@ public sealed class FilesSnapshot : IAsyncDisposable
     /// <summary>Opens the catalog of <paramref name="snapshot"/> and reads its header.</summary>
     /// <exception cref="CommandFailedException">The snapshot is not a files snapshot, or lacks one of its archives.</exception>
     /// <exception cref="InvalidDataException">The catalog is damaged or of an unknown version.</exception>
-    public static async Task<FilesSnapshot> OpenAsync(Repository.RepositoryClient client, string repository, SnapshotInfo snapshot,
+    public static Task<FilesSnapshot> OpenAsync(Repository.RepositoryClient client, string repository, SnapshotInfo snapshot,
         CallOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         CheckShape(snapshot);
+        return OpenCatalogAsync(client, repository, snapshot, options, cancellationToken);
+    }
+
+    /// <summary>Opens the catalog and reads its header, the snapshot's kind and archives taken on trust (the caller has checked them, or lets the read fail).</summary>
+    /// <exception cref="InvalidDataException">The catalog is damaged or of an unknown version.</exception>
+    internal static async Task<FilesSnapshot> OpenCatalogAsync(Repository.RepositoryClient client, string repository, SnapshotInfo snapshot,
+        CallOptions options, CancellationToken cancellationToken = default)
+    {
         var stream = ArchiveReader.Open(client, repository, snapshot.Id, CatalogArchive, options);
         try
         {
@@ -48,14 +60,26 @@ public sealed class FilesSnapshot : IAsyncDisposable
         }
     }
 
-    /// <summary>The first entry at or after <paramref name="path"/> in catalog order is read; returns it when its path is exactly that.</summary>
-    public async Task<CatalogEntry?> FindAsync(ReadOnlyMemory<byte> path, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The entry at <paramref name="path"/>, or null. The catalog is read forward to the first entry at or after it, and
+    /// that entry is kept: successive calls, asked in catalog order, are a merge join over one pass of the catalog.
+    /// </summary>
+    public async ValueTask<CatalogEntry?> FindAsync(ReadOnlyMemory<byte> path, CancellationToken cancellationToken = default)
     {
-        while (await Catalog.ReadAsync(cancellationToken).ConfigureAwait(false) is { } entry)
+        while (!_ended && (_current is null || CatalogPath.Compare(_current.Path.Span, path.Span) < 0))
         {
-            int order = CatalogPath.Compare(entry.Path.Span, path.Span);
-            if (order == 0) return entry;
-            if (order > 0) return null;
+            _current = await Catalog.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _ended = _current is null;
+        }
+        return _current is not null && CatalogPath.Compare(_current.Path.Span, path.Span) == 0 ? _current : null;
+    }
+
+    /// <summary>The archive <paramref name="name"/> of <paramref name="snapshot"/>'s manifest, or null.</summary>
+    internal static ArchiveRef? FindArchive(SnapshotInfo snapshot, string name)
+    {
+        foreach (var archive in snapshot.Manifest?.Archives ?? [])
+        {
+            if (archive.Name == name) return archive;
         }
         return null;
     }
@@ -67,7 +91,7 @@ public sealed class FilesSnapshot : IAsyncDisposable
             throw new CommandFailedException($"snapshot {id} is a '{snapshot.SourceKind}' snapshot; this command works on '{Kind}' snapshots");
         foreach (var name in (string[])[CatalogArchive, PayloadArchive])
         {
-            if (snapshot.Manifest is null || !snapshot.Manifest.Archives.Any(a => a.Name == name))
+            if (FindArchive(snapshot, name) is null)
                 throw new CommandFailedException($"snapshot {id} has no '{name}' archive, so it is not a readable files snapshot");
         }
     }

@@ -18,7 +18,13 @@ public sealed class PayloadIndexCursor(Repository.RepositoryClient client, strin
 
     /// <summary>Entry <paramref name="index"/> of the payload; never one before the last asked for.</summary>
     /// <exception cref="InvalidDataException">The index goes backwards (runs out of catalog order) or past the end of the payload.</exception>
-    public async ValueTask<ArchiveEntry> ReadAtAsync(long index)
+    public async ValueTask<ArchiveEntry> ReadAtAsync(long index) =>
+        await TryReadAtAsync(index).ConfigureAwait(false)
+        ?? throw new InvalidDataException($"the catalog refers to payload chunk {index}, but the payload has only {_next} chunks");
+
+    /// <summary>Entry <paramref name="index"/> of the payload, or null past its end; never one before the last asked for.</summary>
+    /// <exception cref="InvalidDataException">The index goes backwards (runs out of catalog order).</exception>
+    public async ValueTask<ArchiveEntry?> TryReadAtAsync(long index)
     {
         if (index < _next - 1 || index < 0)
             throw new InvalidDataException($"payload chunk {index} is asked for after chunk {_next - 1}: the catalog's chunk runs are out of order");
@@ -27,8 +33,7 @@ public sealed class PayloadIndexCursor(Repository.RepositoryClient client, strin
         if (index == _next - 1) return _entries.Current;
         while (_next <= index)
         {
-            if (!await _entries.MoveNextAsync().ConfigureAwait(false))
-                throw new InvalidDataException($"the catalog refers to payload chunk {index}, but the payload has only {_next} chunks");
+            if (!await _entries.MoveNextAsync().ConfigureAwait(false)) return null;
             _next++;
         }
         return _entries.Current;

@@ -4,7 +4,6 @@ using Bunker.Client.Files.Reading;
 using Bunker.Client.Restore;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
-using Google.Protobuf;
 
 namespace Bunker.Client.Files.Restore;
 
@@ -17,8 +16,7 @@ namespace Bunker.Client.Files.Restore;
 /// </summary>
 internal sealed class CatalogWalk : IAsyncDisposable
 {
-    private readonly ArchiveReader _catalogStream;
-    private readonly CatalogReader _reader;
+    private readonly FilesSnapshot _snapshot;
     private readonly PayloadIndexCursor _payload;
     private readonly CatalogScope _scope;
     private readonly CancellationToken _cancellationToken;
@@ -28,41 +26,31 @@ internal sealed class CatalogWalk : IAsyncDisposable
     // Payload chunks before this one belong to earlier files: runs follow catalog order and never overlap.
     private ulong _claimed;
 
-    private CatalogWalk(ArchiveReader catalogStream, CatalogReader reader, PayloadIndexCursor payload, CatalogScope scope, CancellationToken cancellationToken)
+    private CatalogWalk(FilesSnapshot snapshot, PayloadIndexCursor payload, CatalogScope scope, CancellationToken cancellationToken)
     {
-        _catalogStream = catalogStream;
-        _reader = reader;
+        _snapshot = snapshot;
         _payload = payload;
         _scope = scope;
         _cancellationToken = cancellationToken;
     }
 
-    public static async Task<CatalogWalk> OpenAsync(Repository.RepositoryClient client, string repository, ByteString snapshotId, CatalogScope scope,
+    public static async Task<CatalogWalk> OpenAsync(Repository.RepositoryClient client, string repository, SnapshotInfo snapshot, CatalogScope scope,
         CallOptions options, CancellationToken cancellationToken)
     {
         options = options.WithCancellationToken(cancellationToken);
-        var stream = ArchiveReader.Open(client, repository, snapshotId, FilesSnapshot.CatalogArchive, options);
-        try
-        {
-            var reader = await CatalogReader.OpenAsync(stream, cancellationToken).ConfigureAwait(false);
-            return new CatalogWalk(stream, reader, new PayloadIndexCursor(client, repository, snapshotId, options), scope, cancellationToken);
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var opened = await FilesSnapshot.OpenCatalogAsync(client, repository, snapshot, options, cancellationToken).ConfigureAwait(false);
+        return new CatalogWalk(opened, new PayloadIndexCursor(client, repository, snapshot.Id, options), scope, cancellationToken);
     }
 
     /// <summary>The next entry to write, or null at the end of the catalog.</summary>
     /// <exception cref="InvalidDataException">The catalog is malformed or hostile; the message names the entry.</exception>
     public async ValueTask<WalkItem?> ReadAsync()
     {
-        while (await _reader.ReadAsync(_cancellationToken).ConfigureAwait(false) is { } entry)
+        // The reader has checked each path (safe, relative) and catalog order already.
+        while (await _snapshot.Catalog.ReadAsync(_cancellationToken).ConfigureAwait(false) is { } entry)
         {
             var path = entry.Path.Span;
             var display = CatalogPath.Display(path);
-            if (!CatalogPath.TryValidate(path, out var reason)) throw CatalogRefusal.Of(display, reason);
             _ancestors.Check(entry);
             CheckShape(entry, display);
             bool included = _scope.Contains(path);
@@ -187,6 +175,6 @@ internal sealed class CatalogWalk : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _payload.DisposeAsync().ConfigureAwait(false);
-        await _catalogStream.DisposeAsync().ConfigureAwait(false);
+        await _snapshot.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -26,7 +26,7 @@ internal sealed class EntryWriter(RestoreContext context)
     /// <see cref="FileOutcome.AlreadyThere"/> when a regular file of the same size and mtime is in place (a
     /// restore that was interrupted sets mtime last, so a half-written file never matches).
     /// </summary>
-    public FileOutcome CreateFile(DirectoryHandle directory, ReadOnlySpan<byte> name, WalkItem item, long size, out SafeFileHandle? handle)
+    public FileOutcome CreateFile(DirectoryHandle directory, byte[] name, WalkItem item, long size, out SafeFileHandle? handle)
     {
         handle = null;
         try
@@ -34,8 +34,7 @@ internal sealed class EntryWriter(RestoreContext context)
             if (directory.TryStatus(name, out var existing) && existing.IsRegular
                 && existing.Size == size && existing.MtimeNanos == item.Entry.MtimeUnixNanos)
                 return FileOutcome.AlreadyThere;
-            var bytes = name.ToArray();
-            handle = Replacing(directory, bytes, () => directory.CreateFile(bytes, WritingMode));
+            handle = Replacing(directory, name, () => directory.CreateFile(name, WritingMode));
             HandleMetadata.Truncate(handle, size);
             return FileOutcome.Created;
         }

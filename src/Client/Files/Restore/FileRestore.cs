@@ -27,7 +27,7 @@ public static class FileRestore
     /// <exception cref="IOException">The target cannot be created or opened.</exception>
     /// <exception cref="RpcException">A call failed.</exception>
     public static async Task<FileRestoreResult> RunAsync(Repository.RepositoryClient client, Func<GrpcChannel> openChannel, string repository,
-        SnapshotInfo snapshot, FileRestoreRequest request, CallOptions options, FileRestoreProgress? progress = null, CancellationToken ct = default)
+        SnapshotInfo snapshot, FileRestoreRequest request, CallOptions options, FileProgress? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(openChannel);
@@ -38,19 +38,19 @@ public static class FileRestore
         if (request.Parallel is < 1 or > MaxParallel)
             throw new ArgumentOutOfRangeException(nameof(request), request.Parallel, $"parallel must be 1 to {MaxParallel}");
         var scope = CatalogScope.From(request.Includes);
-        FileSnapshotArchives.Find(snapshot, FilesSnapshot.CatalogArchive);
-        var payload = FileSnapshotArchives.Find(snapshot, FilesSnapshot.PayloadArchive);
+        Archive(snapshot, FilesSnapshot.CatalogArchive);
+        var payload = Archive(snapshot, FilesSnapshot.PayloadArchive);
 
         // Either token stops the restore: the caller's options may carry a run's token already.
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(ct, options.CancellationToken);
         ct = cancellation.Token;
         options = options.WithCancellationToken(ct);
-        var context = new RestoreContext(progress ?? new FileRestoreProgress());
+        var context = new RestoreContext(progress ?? new FileProgress());
         if (scope.Everything) context.Progress.SetBytesTotal((long)payload.Size);
         System.IO.Directory.CreateDirectory(request.Target);
         using var root = DirectoryHandle.OpenTarget(request.Target);
 
-        await using (var walk = await CatalogWalk.OpenAsync(client, repository, snapshot.Id, scope, options, ct).ConfigureAwait(false))
+        await using (var walk = await CatalogWalk.OpenAsync(client, repository, snapshot, scope, options, ct).ConfigureAwait(false))
         {
             using var tree = new TargetTree(root, context);
             var fetcher = new ChunkFetcher(openChannel, options);
@@ -60,9 +60,13 @@ public static class FileRestore
         if (request.Verify)
         {
             request.BeforeVerify?.Invoke();
-            await using var walk = await CatalogWalk.OpenAsync(client, repository, snapshot.Id, scope, options, ct).ConfigureAwait(false);
+            await using var walk = await CatalogWalk.OpenAsync(client, repository, snapshot, scope, options, ct).ConfigureAwait(false);
             await new RestoreVerifier(walk, root, context).RunAsync().ConfigureAwait(false);
         }
         return context.Result();
     }
+
+    /// <exception cref="InvalidDataException">The snapshot lacks the archive.</exception>
+    private static ArchiveRef Archive(SnapshotInfo snapshot, string name) => FilesSnapshot.FindArchive(snapshot, name)
+        ?? throw new InvalidDataException($"snapshot {Convert.ToHexStringLower(snapshot.Id.Span)} has no '{name}' archive: it is not a files snapshot");
 }

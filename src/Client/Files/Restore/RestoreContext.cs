@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Bunker.Client.Files.Restore;
 
 /// <summary>What every part of one restore shares: its counters, its warnings and its progress. Thread-safe.</summary>
-internal sealed class RestoreContext(FileRestoreProgress progress)
+internal sealed class RestoreContext(FileProgress progress)
 {
     /// <summary>Warnings kept with their text; beyond this only a count, so a full disk cannot fill memory with them.</summary>
     public const int MaxWarningsKept = 100_000;
@@ -13,7 +13,7 @@ internal sealed class RestoreContext(FileRestoreProgress progress)
     private long _warningCount;
     private long _files, _directories, _links, _special, _skipped, _bytesWritten, _chunks;
 
-    public FileRestoreProgress Progress { get; } = progress;
+    public FileProgress Progress { get; } = progress;
 
     public void Warn(string path, string message)
     {

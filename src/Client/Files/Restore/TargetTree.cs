@@ -31,8 +31,6 @@ internal sealed class TargetTree : IDisposable
         _stack.Add(new Frame([], root, null, ""));
     }
 
-    public DirectoryHandle Root => _root;
-
     /// <summary>
     /// Makes <paramref name="directory"/> the current directory, creating what is missing above it. Null when it
     /// cannot be had (a warning names it once; entries below it are then left out quietly).
