@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Bunker.Chunking;
 using Bunker.Chunking.Compression;
 using Bunker.Client.Wire;
+using Bunker.Protocol;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Google.Protobuf;

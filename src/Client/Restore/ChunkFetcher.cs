@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using Bunker.Chunking;
 using Bunker.Chunking.Compression;
 using Bunker.Client.Wire;
+using Bunker.Protocol;
 using Bunker.Protocol.Grpc;
 using Bunker.Protocol.V1;
 using Google.Protobuf;
@@ -199,7 +200,8 @@ public sealed class ChunkFetcher
     /// <summary>Decodes the chunk into <paramref name="raw"/> and checks it against its digest.</summary>
     internal static void Decode(ChunkData chunk, in ChunkDigest digest, Span<byte> raw)
     {
-        var codec = ChunkEncodings.FromWire(chunk.Encoding, digest);
+        if (!ChunkEncodings.TryFromWire(chunk.Encoding, out var codec))
+            throw new InvalidDataException($"chunk {digest} arrived in unknown encoding {(int)chunk.Encoding}");
         try
         {
             ChunkCompressor.Decompress(codec, chunk.Data.Span, raw);
