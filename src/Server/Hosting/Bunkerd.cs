@@ -20,7 +20,8 @@ namespace Bunker.Server.Hosting;
 /// <summary>
 /// The daemon: configuration, the data directory, the index, the registry and the gRPC services
 /// on Kestrel. On shutdown it aborts open sessions (their uploads are sealed and kept, nothing is
-/// committed half-way), waits for calls to end, then seals every open pack and closes the index.
+/// committed half-way), waits for calls to end, then closes the repositories: packs handed to the store finish,
+/// what is left in open packs (never promised durable) is dropped, and the index is closed.
 /// </summary>
 public sealed class Bunkerd : IAsyncDisposable
 {
