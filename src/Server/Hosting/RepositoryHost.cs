@@ -13,7 +13,7 @@ namespace Bunker.Server.Hosting;
 /// <summary>
 /// The repositories bunkerd serves: one shared index, one master key, and one pack store per
 /// repository under DIR/repos/TENANT/REPO. Repositories open on first use and stay open; opening
-/// settles whatever a crash left half done. Disposing flushes every open pack.
+/// settles whatever a crash left half done. Disposing closes them (Repository.DisposeAsync).
 /// </summary>
 public sealed class RepositoryHost : IAsyncDisposable
 {
@@ -107,7 +107,10 @@ public sealed class RepositoryHost : IAsyncDisposable
         return repository;
     }
 
-    /// <summary>Seals every open pack of every open repository (used on shutdown and by aborted sessions).</summary>
+    /// <summary>
+    /// Closes every open repository on shutdown: packs handed to the store finish, what is left in open packs is
+    /// dropped (aborted sessions flushed their uploads first, so nothing promised durable is in them).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var (key, lazy) in _open)
