@@ -19,13 +19,10 @@ public sealed class CatalogReader
     private byte[] _buffer = new byte[4096];
     private byte[]? _previous;
 
-    private CatalogReader(Stream input, CatalogHeader header)
-    {
-        _input = input;
-        Header = header;
-    }
+    private CatalogReader(Stream input) => _input = input;
 
-    public CatalogHeader Header { get; }
+    /// <summary>The catalog's header, read by <see cref="OpenAsync"/>.</summary>
+    public CatalogHeader Header { get; private set; } = null!;
 
     /// <summary>Entries read so far.</summary>
     public long Count { get; private set; }
@@ -35,7 +32,7 @@ public sealed class CatalogReader
     public static async ValueTask<CatalogReader> OpenAsync(Stream input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var reader = new CatalogReader(input, CatalogHeader.Parser.ParseFrom([]));
+        var reader = new CatalogReader(input);
         var bytes = await reader.ReadMessageAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidDataException("the catalog is empty: it has no header");
         CatalogHeader header;
@@ -49,7 +46,8 @@ public sealed class CatalogReader
         }
         if (header.Version != Version)
             throw new InvalidDataException($"the catalog is format version {header.Version}; this client reads version {Version}");
-        return new CatalogReader(input, header) { _buffer = reader._buffer };
+        reader.Header = header;
+        return reader;
     }
 
     /// <summary>The next entry, or null at the end of the catalog.</summary>
