@@ -34,10 +34,18 @@ public sealed class ArchiveWriter
             throw new ArgumentException("an archive name must be 1 to 255 characters without NUL", nameof(name));
         _repository = repository;
         Name = name;
+        StartEpoch = repository.LostPackEpoch;
         ArchiveIndexFormat.Magic.CopyTo(_chunk);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// The repository's lost-pack epoch when this archive was started. Entries are checked as they
+    /// arrive, counting chunks still in open packs as present; if any pack write fails after this
+    /// point, such a chunk may be gone, and the commit must refuse (invariant 2).
+    /// </summary>
+    internal int StartEpoch { get; }
     /// <summary>How many appended entries named a chunk the repository does not hold.</summary>
     public long MissingCount => _missingCount;
     /// <summary>The first few missing digests, for the error a commit gives.</summary>

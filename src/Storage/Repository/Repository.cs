@@ -32,6 +32,9 @@ public sealed partial class Repository : IAsyncDisposable
     // Bumped whenever a pack write fails and its chunks are dropped, so that a commit which may
     // have counted on one of them refuses rather than trusting a stale "present".
     private int _lostPackEpoch;
+
+    /// <summary>Counts pack writes that failed; chunks counted as present may have been lost with them.</summary>
+    internal int LostPackEpoch => Volatile.Read(ref _lostPackEpoch);
     // Packs taken out of their slot and being sealed, stored and indexed outside any slot lock.
     // A flush waits for them: their chunks are promised durable as soon as it returns.
     private readonly HashSet<Task> _sealing = [];

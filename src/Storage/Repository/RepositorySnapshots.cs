@@ -25,7 +25,10 @@ public sealed partial class Repository
     {
         ArgumentNullException.ThrowIfNull(draft);
         ValidateDraft(draft, archives);
-        int epoch = Volatile.Read(ref _lostPackEpoch);
+        // The oldest archive's start is where chunks in open packs were first counted on.
+        int epoch = LostPackEpoch;
+        foreach (var archive in archives)
+            epoch = Math.Min(epoch, archive.StartEpoch);
 
         var refs = new List<ArchiveRef>(archives.Count);
         foreach (var archive in archives)
@@ -37,7 +40,7 @@ public sealed partial class Repository
         }
 
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (Volatile.Read(ref _lostPackEpoch) != epoch)
+        if (LostPackEpoch != epoch)
             throw new SnapshotRefusedException("a pack write failed while this snapshot was being taken, so chunks it counted on may be lost; take it again (chunks already stored are not re-sent)");
 
         var manifest = BuildManifest(draft, refs);
