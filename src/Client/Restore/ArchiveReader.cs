@@ -15,8 +15,9 @@ namespace Bunker.Client.Restore;
 /// </summary>
 /// <remarks>
 /// Memory is bounded: at most <see cref="BatchesAhead"/> batches of up to <see cref="MaxBatchBytes"/>
-/// wait besides the one being read. The server answers a batch in pack order, so a batch is
-/// collected whole before its chunks are handed out in archive order.
+/// wait besides the one being read, plus the ones being fetched (one, or the parallel count asked
+/// for). The server answers a batch in pack order, so a batch is collected whole before its chunks
+/// are handed out in archive order.
 /// </remarks>
 public sealed class ArchiveReader : Stream
 {
@@ -43,18 +44,22 @@ public sealed class ArchiveReader : Stream
     /// <summary>
     /// Opens <paramref name="archive"/> of a snapshot for reading, from chunk <paramref name="firstChunk"/>
     /// for <paramref name="chunkCount"/> chunks (-1: to the end). Errors of the calls surface from Read.
+    /// With <paramref name="parallel"/> above 1, that many batches are fetched at once, each over its own
+    /// ReadChunks stream, and still handed out in archive order: a big archive (a database's base backup)
+    /// then comes back at the speed of several streams, for <paramref name="parallel"/> more batches of memory.
     /// </summary>
     public static ArchiveReader Open(Repository.RepositoryClient client, string repository, ByteString snapshotId, string archive,
-        CallOptions options, long firstChunk = 0, long chunkCount = -1)
+        CallOptions options, long firstChunk = 0, long chunkCount = -1, int parallel = 1)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentOutOfRangeException.ThrowIfNegative(firstChunk);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkCount, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
         var callOptions = options.WithCancellationToken(stop.Token);
-        return new ArchiveReader(stop, reader => reader.PumpAsync(client, repository, snapshotId, archive, callOptions, firstChunk, chunkCount));
+        return new ArchiveReader(stop, reader => reader.PumpAsync(client, repository, snapshotId, archive, callOptions, firstChunk, chunkCount, parallel));
     }
 
     public override bool CanRead => true;
@@ -159,12 +164,17 @@ public sealed class ArchiveReader : Stream
     // ---- The pump ---------------------------------------------------------------------------------
 
     private async Task PumpAsync(Repository.RepositoryClient client, string repository, ByteString snapshotId, string archive,
-        CallOptions options, long firstChunk, long chunkCount)
+        CallOptions options, long firstChunk, long chunkCount, int parallel)
     {
         Exception? failure = null;
+        // Batches being fetched, oldest first: they are handed out in this order, whatever order they finish in.
+        var inFlight = new Queue<Task<Batch>>(parallel);
+        // Cancels the other fetches when one fails; not _stop, which is the reader's own (its dispose still frees what it holds).
+        using var fetches = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
+        var cancellationToken = options.CancellationToken;
+        options = options.WithCancellationToken(fetches.Token);
         try
         {
-            var cancellationToken = options.CancellationToken;
             var pending = new List<ArchiveEntry>(MaxBatchEntries);
             long batchBytes = 0, index = -1, taken = 0;
             await foreach (var entry in ArchiveIndexReader.ReadAsync(client, repository, snapshotId, archive, options, cancellationToken).ConfigureAwait(false))
@@ -174,8 +184,8 @@ public sealed class ArchiveReader : Stream
                 taken++;
                 if (pending.Count > 0 && (pending.Count == MaxBatchEntries || batchBytes + entry.Length > MaxBatchBytes))
                 {
-                    await FetchBatchAsync(client, repository, pending, options).ConfigureAwait(false);
-                    pending.Clear();
+                    await StartBatchAsync(client, repository, pending, options, inFlight, parallel).ConfigureAwait(false);
+                    pending = new List<ArchiveEntry>(MaxBatchEntries);
                     batchBytes = 0;
                 }
                 pending.Add(entry);
@@ -184,11 +194,25 @@ public sealed class ArchiveReader : Stream
             if (chunkCount >= 0 && taken < chunkCount)
                 throw new InvalidDataException($"archive '{archive}' holds {index + 1} chunks; chunks {firstChunk} to {firstChunk + chunkCount - 1} were asked for");
             if (pending.Count > 0)
-                await FetchBatchAsync(client, repository, pending, options).ConfigureAwait(false);
+                await StartBatchAsync(client, repository, pending, options, inFlight, parallel).ConfigureAwait(false);
+            while (inFlight.Count > 0)
+                await HandOutAsync(await inFlight.Dequeue().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             failure = e;
+            await fetches.CancelAsync().ConfigureAwait(false);
+            while (inFlight.Count > 0)
+            {
+                try
+                {
+                    (await inFlight.Dequeue().ConfigureAwait(false)).Release();
+                }
+                catch
+                {
+                    // The first failure is the one reported; the others were cancelled by it.
+                }
+            }
             throw;
         }
         finally
@@ -197,7 +221,29 @@ public sealed class ArchiveReader : Stream
         }
     }
 
-    private async Task FetchBatchAsync(Repository.RepositoryClient client, string repository, List<ArchiveEntry> entries, CallOptions options)
+    /// <summary>Starts fetching a batch; when <paramref name="parallel"/> are already under way, first hands out the oldest.</summary>
+    private async Task StartBatchAsync(Repository.RepositoryClient client, string repository, List<ArchiveEntry> entries, CallOptions options,
+        Queue<Task<Batch>> inFlight, int parallel)
+    {
+        if (inFlight.Count == parallel)
+            await HandOutAsync(await inFlight.Dequeue().ConfigureAwait(false), _stop.Token).ConfigureAwait(false);
+        inFlight.Enqueue(FetchBatchAsync(client, repository, entries, options));
+    }
+
+    private async Task HandOutAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _ready.Writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            batch.Release();
+            throw;
+        }
+    }
+
+    private async Task<Batch> FetchBatchAsync(Repository.RepositoryClient client, string repository, List<ArchiveEntry> entries, CallOptions options)
     {
         var batch = new Batch(entries.Count);
         try
@@ -226,7 +272,7 @@ public sealed class ArchiveReader : Stream
                 throw new InvalidDataException($"the server did not send {expected.Count} of the chunks asked for");
             foreach (var entry in entries)
                 batch.Append(entry);
-            await _ready.Writer.WriteAsync(batch, options.CancellationToken).ConfigureAwait(false);
+            return batch;
         }
         catch
         {

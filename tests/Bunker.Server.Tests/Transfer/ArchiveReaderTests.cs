@@ -19,9 +19,9 @@ public sealed class ArchiveReaderTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _d.DisposeAsync();
 
-    private async Task<byte[]> ReadAllAsync(SnapshotInfo snapshot, long first = 0, long count = -1, bool sync = false)
+    private async Task<byte[]> ReadAllAsync(SnapshotInfo snapshot, long first = 0, long count = -1, bool sync = false, int parallel = 1)
     {
-        await using var reader = ArchiveReader.Open(_d.Repository(), "main", snapshot.Id, "payload", _t.Options, first, count);
+        await using var reader = ArchiveReader.Open(_d.Repository(), "main", snapshot.Id, "payload", _t.Options, first, count, parallel);
         var output = new MemoryStream();
         if (sync) reader.CopyTo(output, 1000);
         else await reader.CopyToAsync(output, 777);
@@ -37,6 +37,19 @@ public sealed class ArchiveReaderTests : IAsyncLifetime
         var (snapshot, _) = await _t.UploadAsync(chunks);
         Assert.Equal(Transfers.Concat(chunks), await ReadAllAsync(snapshot));
         Assert.Equal(Transfers.Concat(chunks), await ReadAllAsync(snapshot, sync: true));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)]
+    public async Task Parallel_batches_are_handed_out_in_archive_order(int parallel)
+    {
+        // Small chunks make many batches (1024 entries each), so several are in flight at once and finish out of order.
+        var chunks = Chunks.Random(5000, seed: 35, minSize: 100, maxSize: 300);
+        for (int i = 0; i < 5000; i += 11) chunks.Insert(i, chunks[(i * 17) % chunks.Count]);
+        var (snapshot, _) = await _t.UploadAsync(chunks);
+        Assert.Equal(Transfers.Concat(chunks), await ReadAllAsync(snapshot, parallel: parallel));
+        Assert.Equal(Transfers.Concat(chunks.GetRange(1500, 2100)), await ReadAllAsync(snapshot, 1500, 2100, parallel: parallel));
     }
 
     [Fact]
