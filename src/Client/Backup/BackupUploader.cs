@@ -191,7 +191,11 @@ public sealed class BackupUploader : IAsyncDisposable
     /// <summary>Sends what is still pending, commits the snapshot and returns it.</summary>
     /// <exception cref="RpcException">The server refused a request or the commit; the chunks uploaded are kept for a retry.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the call was cancelled.</exception>
-    public async Task<SnapshotInfo> CommitAsync(CancellationToken cancellationToken = default)
+    public Task<SnapshotInfo> CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(null, cancellationToken);
+
+    /// <summary>Commits, adding <paramref name="labels"/> known only at the end (they override the start's).</summary>
+    /// <inheritdoc cref="CommitAsync(CancellationToken)"/>
+    public async Task<SnapshotInfo> CommitAsync(IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken = default)
     {
         ThrowIfNotOpen();
         _finishing = true;
@@ -202,7 +206,12 @@ public sealed class BackupUploader : IAsyncDisposable
             _batches.Writer.Complete();
             await _dispatcher.ConfigureAwait(false);
             ThrowIfFailed();
-            Send(new BackupRequest { Commit = new CommitSnapshot() });
+            var commit = new CommitSnapshot();
+            if (labels is not null)
+            {
+                foreach (var (key, value) in labels) commit.Labels[key] = value;
+            }
+            Send(new BackupRequest { Commit = commit });
             _outgoing.Writer.Complete();
             var snapshot = await AnsweredAsync(_committed.Task).ConfigureAwait(false);
             await Task.WhenAll(_writer, _reader).ConfigureAwait(false);

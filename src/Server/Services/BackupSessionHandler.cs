@@ -64,7 +64,8 @@ internal sealed class BackupSessionHandler
                         await AppendAsync(request.Append, cancelled).ConfigureAwait(false);
                         break;
                     case BackupRequest.KindOneofCase.Commit:
-                        var record = await _repository.CommitSnapshotAsync(_draft, _archives, cancelled).ConfigureAwait(false);
+                        var draft = request.Commit.Labels.Count == 0 ? _draft : _draft with { Labels = SnapshotLabels.Merge(_draft.Labels, request.Commit.Labels, "commit") };
+                        var record = await _repository.CommitSnapshotAsync(draft, _archives, cancelled).ConfigureAwait(false);
                         committed = true;
                         _logger.LogInformation("Session {Session}: committed snapshot {Snapshot} ({Uploaded} chunk(s) uploaded, {Confirmed} confirmed)",
                             _session.Description, record.Id, _session.Uploaded, _session.Confirmed);

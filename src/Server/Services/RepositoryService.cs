@@ -123,7 +123,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         {
             Paths = [.. start.Paths],
             Tags = [.. start.Tags],
-            Labels = new Dictionary<string, string>(start.Labels),
+            Labels = SnapshotLabels.Merge(new Dictionary<string, string>(), start.Labels, "start"),
             Time = start.TimeUnixNanos == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(start.TimeUnixNanos / 100),
             Parent = parent,
         };

@@ -180,6 +180,31 @@ public sealed class BackupSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Labels_given_at_commit_join_the_starts_and_bad_ones_refuse_the_commit()
+    {
+        var chunks = Chunks.Random(2, seed: 41);
+        await using (var session = await SessionDriver.StartAsync(_d.Repository(), Options, "main"))
+        {
+            await session.AddArchiveAsync("payload", chunks);
+            var commit = new CommitSnapshot();
+            commit.Labels["pg.stop_lsn"] = "0/2000100";
+            var info = await session.CommitAsync(commit);
+            Assert.Equal("0/2000100", info.Manifest.Labels["pg.stop_lsn"]);
+        }
+        foreach (var (key, value) in new[] { ("", "x"), ("k\0", "x"), ("k", "v\0"), (new string('k', 256), "x"), ("k", new string('v', 4097)) })
+        {
+            await using var session = await SessionDriver.StartAsync(_d.Repository(), Options, "main");
+            await session.AddArchiveAsync("payload", chunks);
+            var commit = new CommitSnapshot();
+            commit.Labels[key] = value;
+            var e = await Assert.ThrowsAsync<RpcException>(() => session.CommitAsync(commit));
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains("label", e.Status.Detail);
+        }
+        Assert.Single(await ListAsync());
+    }
+
+    [Fact]
     public async Task Malformed_session_messages_are_invalid_arguments()
     {
         var client = _d.Repository();

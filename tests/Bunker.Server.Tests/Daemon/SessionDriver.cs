@@ -109,9 +109,9 @@ public sealed class SessionDriver : IAsyncDisposable
         await AppendAsync(archive, entries);
     }
 
-    public async Task<SnapshotInfo> CommitAsync()
+    public async Task<SnapshotInfo> CommitAsync(CommitSnapshot? commit = null)
     {
-        await Requests.WriteAsync(new BackupRequest { Commit = new CommitSnapshot() });
+        await Requests.WriteAsync(new BackupRequest { Commit = commit ?? new CommitSnapshot() });
         var committed = (await NextAsync()).Committed ?? throw new InvalidOperationException("expected 'committed'");
         await Requests.CompleteAsync();
         Assert.False(await Responses.MoveNext(CancellationToken.None));
