@@ -2,7 +2,8 @@
 # Installs what Bunker needs on a fresh Debian 12 machine, only when it is missing.
 set -euo pipefail
 
-packages=(librocksdb7.8 libzstd1)
+# postgresql-15: its server and client programs for the PostgreSQL tests (they start private clusters of their own).
+packages=(librocksdb7.8 libzstd1 postgresql-15)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

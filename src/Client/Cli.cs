@@ -41,6 +41,7 @@ public static class Cli
             DiffCommand.Create(context),
             DumpCommand.Create(context),
             RestoreCommand.Create(context),
+            PgCommands.Create(context),
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {
                 TenantCommands.Create(context),

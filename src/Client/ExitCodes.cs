@@ -10,4 +10,9 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>The command finished, but some files could not be read or written; each one was named on stderr.</summary>
     public const int Incomplete = 3;
+    /// <summary>
+    /// <c>bunker pg wal-fetch</c> could not ask the repository (unreachable, refused, misconfigured). Above 125, so
+    /// PostgreSQL stops recovery with an error instead of taking it for the end of the archive and promoting early.
+    /// </summary>
+    public const int StopRecovery = 126;
 }

@@ -64,10 +64,12 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
     /// Makes <paramref name="body"/> the command's action. It runs with an open connection; <paramref name="repository"/>,
     /// when the command has that option, feeds <see cref="ConnectionSettings.Repository"/>.
     /// </summary>
-    public void SetAction(Command command, Func<CommandCall, Task> body, Option<string>? repository = null) =>
-        command.SetAction((result, ct) => RunAsync(result, body, repository, ct));
+    /// <param name="failureCode">What every failure exits with, instead of <see cref="ExitCodes.Usage"/> or <see cref="ExitCodes.Failed"/>,
+    /// for a command whose caller reads exit codes its own way (PostgreSQL's restore_command).</param>
+    public void SetAction(Command command, Func<CommandCall, Task> body, Option<string>? repository = null, int? failureCode = null) =>
+        command.SetAction((result, ct) => RunAsync(result, body, repository, failureCode, ct));
 
-    private async Task<int> RunAsync(ParseResult result, Func<CommandCall, Task> body, Option<string>? repository, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, Func<CommandCall, Task> body, Option<string>? repository, int? failureCode, CancellationToken ct)
     {
         var output = new CommandOutput(stdout, stderr, stdoutIsTerminal, result.GetValue(Json));
         ConnectionSettings? settings = null;
@@ -88,23 +90,23 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<stri
         catch (UsageException e)
         {
             stderr.WriteLine($"bunker: {e.Message}");
-            return ExitCodes.Usage;
+            return failureCode ?? ExitCodes.Usage;
         }
         catch (CommandFailedException e)
         {
             stderr.WriteLine($"bunker: {e.Message}");
-            return ExitCodes.Failed;
+            return failureCode ?? ExitCodes.Failed;
         }
         catch (RpcException e)
         {
             stderr.WriteLine(ErrorReport.Describe(e.Status, settings?.Server, settings?.CaCertificateFile));
-            return ExitCodes.Failed;
+            return failureCode ?? ExitCodes.Failed;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything else is a bug or an environment problem (a full disk writing stdout); one line, not a stack trace.
             stderr.WriteLine($"bunker: {e.GetType().Name}: {e.Message}");
-            return ExitCodes.Failed;
+            return failureCode ?? ExitCodes.Failed;
         }
     }
 }

@@ -12,13 +12,16 @@ internal static class SnapshotsCommand
     {
         var repository = CliContext.RepositoryOption("the repository (default: $BUNKER_REPOSITORY)");
         var filters = new SnapshotFilterOptions("filter");
-        var kind = new Option<string>("--kind") { HelpName = "KIND", Description = "filter: only snapshots of this source kind (files, postgres, vm, ...)" };
+        var kind = new Option<string>("--kind") { HelpName = "KIND", Description = "filter: only snapshots of this source kind (files, postgres, vm, ...); archived WAL files (postgres-wal) are listed only when asked for" };
         var command = new Command("snapshots", "List snapshots, oldest first") { repository, kind };
         filters.AddTo(command);
         context.SetAction(command, async call =>
         {
-            var filter = filters.Read(call.Result, call.Result.GetValue(kind) ?? "");
+            string kindFilter = call.Result.GetValue(kind) ?? "";
+            var filter = filters.Read(call.Result, kindFilter);
             var snapshots = await SnapshotArgument.ListAsync(call, SnapshotArgument.Repository(call), filter);
+            // One snapshot per archived WAL file would drown the list: they show with --kind postgres-wal, or in 'bunker pg verify'.
+            if (kindFilter.Length == 0) snapshots.RemoveAll(s => s.SourceKind == Postgres.PgSnapshots.WalKind);
             call.Output.WriteList(snapshots, ToJson, ["ID", "TIME", "HOST", "KIND", "TAGS", "PATHS", "SIZE"], s =>
             [
                 SnapshotArgument.ShortId(s),

@@ -104,6 +104,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "getgrgid_r")]
     public static partial int GetGrGidR(uint gid, byte* group, byte* buffer, nuint length, byte** result);
 
+    [LibraryImport(Library, EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int GetPwNamR(string name, byte* passwd, byte* buffer, nuint length, byte** result);
+
     // ---- Writing ----------------------------------------------------------------------------------------
 
     [StructLayout(LayoutKind.Sequential)]
@@ -136,6 +139,10 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "fchownat", SetLastError = true)]
     public static partial int ChangeOwnerAt(SafeHandle directory, byte* path, uint owner, uint group, int flags);
+
+    /// <summary>lchown: changes the owner of the link itself, never of what a symlink points to.</summary>
+    [LibraryImport(Library, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ChangeOwnerNoFollow(string path, uint owner, uint group);
 
     [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
     public static partial int ChangeOwner(SafeHandle descriptor, uint owner, uint group);

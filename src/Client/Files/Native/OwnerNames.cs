@@ -30,6 +30,34 @@ internal sealed unsafe class OwnerNames
         return name;
     }
 
+    /// <summary>
+    /// The uid and primary gid of the user named <paramref name="name"/> (for handing a restored data directory to
+    /// the account that runs the database); false when the host has no such user.
+    /// </summary>
+    public static bool TryFindUser(string name, out uint uid, out uint gid)
+    {
+        // struct passwd on 64-bit glibc: char* pw_name, char* pw_passwd, then uid_t pw_uid and gid_t pw_gid.
+        byte* record = stackalloc byte[RecordSize];
+        var buffer = new byte[16 << 10];
+        uid = gid = 0;
+        while (true)
+        {
+            byte* result = null;
+            int error;
+            fixed (byte* b = buffer)
+                error = LibC.GetPwNamR(name, record, b, (nuint)buffer.Length, &result);
+            if (error == LibC.ERANGE && buffer.Length < (1 << 24))
+            {
+                buffer = new byte[buffer.Length * 4];
+                continue;
+            }
+            if (error != 0 || result is null) return false;
+            uid = *(uint*)(result + 2 * sizeof(nint));
+            gid = *(uint*)(result + 2 * sizeof(nint) + sizeof(uint));
+            return true;
+        }
+    }
+
     private string Lookup(uint id, bool group)
     {
         byte* record = stackalloc byte[RecordSize];
