@@ -126,6 +126,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
             Labels = SnapshotLabels.Merge(new Dictionary<string, string>(), start.Labels, "start"),
             Time = start.TimeUnixNanos == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(start.TimeUnixNanos / 100),
             Parent = parent,
+            CreateOnce = start.CreateOnce,
         };
     }
 

@@ -42,6 +42,7 @@ public static class ServiceErrors
         ChunkNotFoundException n => Error(StatusCode.NotFound, $"chunk {n.Digest} not found"),
         SnapshotNotFoundException => Error(StatusCode.NotFound, "snapshot not found"),
         SnapshotRefusedException r => Error(StatusCode.FailedPrecondition, r.Message),
+        SnapshotConflictException c => Error(StatusCode.AlreadyExists, c.Message),
         RegistryNotFoundException n => Error(StatusCode.NotFound, n.Message),
         RegistryConflictException c => Error(StatusCode.AlreadyExists, c.Message),
         PackException p => Error(StatusCode.DataLoss, p.Message),

@@ -26,6 +26,16 @@ public sealed class SnapshotRefusedException(string reason, IReadOnlyList<ChunkD
     public IReadOnlyList<ChunkDigest> Missing { get; } = missing ?? [];
 }
 
+/// <summary>
+/// A create-once snapshot was committed under a source that already has a snapshot with different
+/// archives. Nothing of the new one became visible; the existing one is unchanged.
+/// </summary>
+public sealed class SnapshotConflictException(string host, string sourceKind, string sourceId, SnapshotId existing)
+    : Exception($"source '{sourceId}' ({sourceKind} on host '{host}') already has snapshot {existing} with different content; a create-once snapshot is never replaced")
+{
+    public SnapshotId Existing { get; } = existing;
+}
+
 /// <summary>The repository has no snapshot with this id.</summary>
 public sealed class SnapshotNotFoundException(RepositoryId repository, SnapshotId id)
     : KeyNotFoundException($"repository {repository} has no snapshot {id}");

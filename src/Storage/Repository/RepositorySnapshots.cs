@@ -19,7 +19,9 @@ public sealed partial class Repository
     /// <summary>
     /// Commits a snapshot. It is refused, and nothing becomes visible, if any chunk an archive
     /// references is missing or could not be made durable. Otherwise, when this returns, the
-    /// manifest is durable in the store and listed in the catalog (invariant 2).
+    /// manifest is durable in the store and listed in the catalog (invariant 2). A draft marked
+    /// <see cref="SnapshotDraft.CreateOnce"/> returns its source's existing snapshot instead when the
+    /// archives are identical, and throws <see cref="SnapshotConflictException"/> when they differ.
     /// </summary>
     public async Task<SnapshotRecord> CommitSnapshotAsync(SnapshotDraft draft, IReadOnlyList<ArchiveWriter> archives, CancellationToken cancellationToken = default)
     {
@@ -43,6 +45,25 @@ public sealed partial class Repository
         if (LostPackEpoch != epoch)
             throw new SnapshotRefusedException("a pack write failed while this snapshot was being taken, so chunks it counted on may be lost; take it again (chunks already stored are not re-sent)");
 
+        if (!draft.CreateOnce)
+            return await StoreSnapshotAsync(draft, refs, cancellationToken).ConfigureAwait(false);
+
+        // The check and the write must be one step, or two concurrent pushes of one name would both
+        // find nothing and both commit. Only the catalog work is serialised, not completion or flush.
+        await _createOnceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return FindCreatedOnce(draft, refs) ?? await StoreSnapshotAsync(draft, refs, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _createOnceLock.Release();
+        }
+    }
+
+    /// <summary>Writes the manifest (intent, store, catalog: invariant 2) and returns its record.</summary>
+    private async Task<SnapshotRecord> StoreSnapshotAsync(SnapshotDraft draft, List<ArchiveRef> refs, CancellationToken cancellationToken)
+    {
         var manifest = BuildManifest(draft, refs);
         byte[] plain = manifest.ToByteArray();
         var id = SnapshotId.FromHash(ChunkDigest.Compute(plain));

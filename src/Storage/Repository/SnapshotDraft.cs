@@ -11,4 +11,10 @@ public sealed record SnapshotDraft(string SourceKind, string Host, string Source
     /// <summary>When the backup started; defaults to the commit time.</summary>
     public DateTimeOffset? Time { get; init; }
     public SnapshotId? Parent { get; init; }
+    /// <summary>
+    /// At most one snapshot may exist for this (host, source kind, source id): a commit returns the
+    /// existing one when its archives are identical, and throws <see cref="SnapshotConflictException"/>
+    /// when they differ. For objects written once under a name, such as WAL files.
+    /// </summary>
+    public bool CreateOnce { get; init; }
 }

@@ -327,13 +327,54 @@ public sealed class BackupSessionTests : IAsyncLifetime
         Assert.Equal(StatusCode.NotFound, again.StatusCode);
     }
 
-    private async Task<List<SnapshotInfo>> ListAsync()
+    private const string WalSegment = "7301234567890123456/000000010000000000000001";
+
+    /// <summary>A create-once session for one WAL file, as `bunker pg wal-push` opens it.</summary>
+    private Task<SessionDriver> StartWalPushAsync() =>
+        SessionDriver.StartAsync(_d.Repository(), Options, "main", host: "db1", sourceId: WalSegment, sourceKind: "postgres-wal", createOnce: true);
+
+    private async Task<SnapshotInfo> PushWalAsync(IReadOnlyList<byte[]> chunks)
     {
-        var list = new List<SnapshotInfo>();
-        using var call = _d.Repository().ListSnapshots(new ListSnapshotsRequest { Repository = "main" }, Options);
-        while (await call.ResponseStream.MoveNext(CancellationToken.None)) list.Add(call.ResponseStream.Current);
-        return list;
+        await using var session = await StartWalPushAsync();
+        await session.AddArchiveAsync("wal", chunks);
+        return await session.CommitAsync();
     }
+
+    [Fact]
+    public async Task A_create_once_push_of_the_same_file_again_answers_with_the_first_snapshot()
+    {
+        var chunks = Chunks.Random(6, seed: 51);
+        var first = await PushWalAsync(chunks);
+
+        await using var again = await StartWalPushAsync();
+        await again.AddArchiveAsync("wal", chunks);
+        var second = await again.CommitAsync();
+
+        Assert.Equal(0, again.Uploaded);
+        Assert.Equal(first.Id, second.Id);
+        Assert.Equal(first.TimeUnixNanos, second.TimeUnixNanos);
+        Assert.Equal(first.Id, Assert.Single(await ListAsync()).Id);
+    }
+
+    [Fact]
+    public async Task A_create_once_push_of_different_content_under_an_existing_name_is_already_exists_and_keeps_the_first()
+    {
+        var first = await PushWalAsync(Chunks.Random(6, seed: 52));
+
+        var changed = Chunks.Random(6, seed: 52);
+        changed[4][100] ^= 1;
+        await using var conflicting = await StartWalPushAsync();
+        await conflicting.AddArchiveAsync("wal", changed);
+        await conflicting.Requests.WriteAsync(new BackupRequest { Commit = new CommitSnapshot() });
+        var e = await Assert.ThrowsAsync<RpcException>(() => conflicting.NextAsync());
+
+        Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
+        Assert.Contains(WalSegment, e.Status.Detail);
+        Assert.Contains("different content", e.Status.Detail);
+        Assert.Equal(first.Id, Assert.Single(await ListAsync()).Id);
+    }
+
+    private Task<List<SnapshotInfo>> ListAsync() => SessionDriver.ListSnapshotsAsync(_d.Repository(), Options, "main");
 
     private async Task WaitForNoSessionsAsync()
     {

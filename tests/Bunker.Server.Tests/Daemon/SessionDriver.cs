@@ -21,10 +21,10 @@ public sealed class SessionDriver : IAsyncDisposable
     public IAsyncStreamReader<BackupResponse> Responses => _call.ResponseStream;
 
     public static async Task<SessionDriver> StartAsync(Repository.RepositoryClient client, CallOptions options, string repository,
-        string host = "host-a", string sourceId = "/data", byte[]? parent = null, params string[] tags)
+        string host = "host-a", string sourceId = "/data", byte[]? parent = null, string sourceKind = "files", bool createOnce = false, params string[] tags)
     {
         var driver = new SessionDriver(client.Backup(options));
-        var start = new BackupStart { Repository = repository, SourceKind = "files", Host = host, SourceId = sourceId };
+        var start = new BackupStart { Repository = repository, SourceKind = sourceKind, Host = host, SourceId = sourceId, CreateOnce = createOnce };
         start.Paths.Add(sourceId);
         start.Tags.AddRange(tags);
         if (parent is not null) start.ParentId = ByteString.CopyFrom(parent);
@@ -122,6 +122,15 @@ public sealed class SessionDriver : IAsyncDisposable
     {
         _call.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Every snapshot of the repository, as ListSnapshots streams them.</summary>
+    public static async Task<List<SnapshotInfo>> ListSnapshotsAsync(Repository.RepositoryClient client, CallOptions options, string repository)
+    {
+        var list = new List<SnapshotInfo>();
+        using var call = client.ListSnapshots(new ListSnapshotsRequest { Repository = repository }, options);
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) list.Add(call.ResponseStream.Current);
+        return list;
     }
 
     /// <summary>Reads chunks back through ReadChunks and decodes them, keyed by digest.</summary>

@@ -63,16 +63,10 @@ public sealed class LostPackTests
         return chunks;
     }
 
-    private sealed class SwitchableStore(IPackStore inner) : IPackStore
+    private sealed class SwitchableStore(IPackStore inner) : DelegatingStore(inner)
     {
         public volatile bool FailPacks;
-        public string Name => inner.Name;
-        public Task ReadRangeAsync(StoreObjectKind kind, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(kind, name, offset, destination, cancellationToken);
-        public Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-            => FailPacks && kind == StoreObjectKind.Pack ? throw new IOException("disk full") : inner.PutAsync(kind, name, data, cancellationToken);
-        public Task<byte[]> ReadAllAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.ReadAllAsync(kind, name, cancellationToken);
-        public Task<long?> GetSizeAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.GetSizeAsync(kind, name, cancellationToken);
-        public IAsyncEnumerable<StoreObjectInfo> ListAsync(StoreObjectKind kind, CancellationToken cancellationToken = default) => inner.ListAsync(kind, cancellationToken);
-        public Task DeleteAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(kind, name, cancellationToken);
+        public override Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+            => FailPacks && kind == StoreObjectKind.Pack ? throw new IOException("disk full") : base.PutAsync(kind, name, data, cancellationToken);
     }
 }

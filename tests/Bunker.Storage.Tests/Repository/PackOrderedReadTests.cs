@@ -327,26 +327,18 @@ public class PackOrderedReadTests
         public ValueTask DisposeAsync() => Repository.DisposeAsync();
     }
 
-    private sealed class CountingStore(IPackStore inner) : IPackStore
+    private sealed class CountingStore(IPackStore inner) : DelegatingStore(inner)
     {
         public List<(PackId Pack, long Offset, int Length)> Reads { get; } = [];
 
-        public string Name => inner.Name;
-
-        public Task ReadRangeAsync(StoreObjectKind kind, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+        public override Task ReadRangeAsync(StoreObjectKind kind, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
         {
             if (kind == StoreObjectKind.Pack)
             {
                 lock (Reads)
                     Reads.Add((PackId.Parse(name), offset, destination.Length));
             }
-            return inner.ReadRangeAsync(kind, name, offset, destination, cancellationToken);
+            return base.ReadRangeAsync(kind, name, offset, destination, cancellationToken);
         }
-
-        public Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.PutAsync(kind, name, data, cancellationToken);
-        public Task<byte[]> ReadAllAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.ReadAllAsync(kind, name, cancellationToken);
-        public Task<long?> GetSizeAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.GetSizeAsync(kind, name, cancellationToken);
-        public IAsyncEnumerable<StoreObjectInfo> ListAsync(StoreObjectKind kind, CancellationToken cancellationToken = default) => inner.ListAsync(kind, cancellationToken);
-        public Task DeleteAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(kind, name, cancellationToken);
     }
 }
