@@ -45,6 +45,10 @@ public sealed class SnapshotCatalog
     public IEnumerable<SnapshotRecord> ListByHost(RepositoryId repo, string host)
         => LoadInTimeOrder(repo, SourcePrefix(repo, host));
 
+    /// <summary>The snapshots of one source kind taken on <paramref name="host"/>, ordered by time, then id.</summary>
+    public IEnumerable<SnapshotRecord> ListByKind(RepositoryId repo, string host, string sourceKind)
+        => LoadInTimeOrder(repo, SourcePrefix(repo, host, sourceKind));
+
     /// <summary>One source's snapshots, ordered by time, then id; streamed, as the secondary keys
     /// already sort that way.</summary>
     public IEnumerable<SnapshotRecord> ListBySource(RepositoryId repo, string host, string sourceKind, string sourceId)

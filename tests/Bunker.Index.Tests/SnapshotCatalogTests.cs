@@ -76,6 +76,21 @@ public sealed class SnapshotCatalogTests : IDisposable
     }
 
     [Fact]
+    public void ListByKindTakesOneKindOfOneHostInTimeOrder()
+    {
+        var walLate = Snapshot("a", "postgres-wal", "7/000000010000000000000002", T0.AddMinutes(2));
+        var walEarly = Snapshot("a", "postgres-wal", "7/000000010000000000000001", T0.AddMinutes(1));
+        var walOtherHost = Snapshot("b", "postgres-wal", "7/000000010000000000000001", T0);
+        var longerKind = Snapshot("a", "postgres-walx", "7/x", T0);
+        var base_ = Snapshot("a", "postgres", "7", T0);
+        Put(walLate, walEarly, walOtherHost, longerKind, base_);
+
+        AssertSame([walEarly, walLate], _t.Index.Snapshots.ListByKind(_repo, "a", "postgres-wal"));
+        AssertSame([base_], _t.Index.Snapshots.ListByKind(_repo, "a", "postgres"));
+        Assert.Empty(_t.Index.Snapshots.ListByKind(_repo, "a", "postgres-"));
+    }
+
+    [Fact]
     public void DeleteRemovesBothKeys()
     {
         var keep = Snapshot("h", "files", "/", T0);

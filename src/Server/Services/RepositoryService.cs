@@ -139,7 +139,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
     public override Task ListSnapshots(ListSnapshotsRequest request, IServerStreamWriter<SnapshotInfo> responseStream, ServerCallContext context) => ServiceErrors.Guard(async () =>
     {
         var repository = await ReadableAsync(context, request.Repository, "listing snapshots").ConfigureAwait(false);
-        foreach (var record in repository.ListSnapshots())
+        foreach (var record in repository.CandidateSnapshots(request.Host, request.SourceKind, request.SourceId))
         {
             var info = SnapshotInfos.From(record);
             if (SnapshotInfos.Matches(info, request.Host, request.SourceKind, request.SourceId, request.Tags))

@@ -47,8 +47,21 @@ public static class SnapshotInfos
         string text = request.Snapshot;
         if (!SnapshotNames.IsWellFormed(text, minPrefix: 4))
             throw ServiceErrors.Error(StatusCode.InvalidArgument, "a snapshot is named by its hex id, a unique prefix of at least 4 hex digits, or 'latest'");
-        var match = SnapshotNames.Resolve(repository, text,
-            record => Matches(From(record), request.Host, request.SourceKind, request.SourceId, request.Tags), out int matches);
+        SnapshotRecord? match = null;
+        int matches = 0;
+        if (text == SnapshotNames.Latest)
+        {
+            // Through the index when host, kind and source are given: wal-fetch asks this for every segment.
+            foreach (var record in repository.CandidateSnapshots(request.Host, request.SourceKind, request.SourceId))
+            {
+                if (Matches(From(record), request.Host, request.SourceKind, request.SourceId, request.Tags)) (match, matches) = (record, 1);
+            }
+        }
+        else
+        {
+            match = SnapshotNames.Resolve(repository, text,
+                record => Matches(From(record), request.Host, request.SourceKind, request.SourceId, request.Tags), out matches);
+        }
         if (match is null)
             throw ServiceErrors.Error(StatusCode.NotFound, text == SnapshotNames.Latest ? "no snapshot matches" : "snapshot not found");
         if (matches > 1)

@@ -92,6 +92,19 @@ public sealed partial class Repository
     /// <summary>Every snapshot of this repository, oldest first.</summary>
     public IEnumerable<SnapshotRecord> ListSnapshots() => _index.Snapshots.List(Id);
 
+    /// <summary>
+    /// Snapshots oldest first, narrowed through the index by whichever of <paramref name="host"/>, then
+    /// <paramref name="sourceKind"/>, then <paramref name="sourceId"/> are given (empty: any). The caller still
+    /// filters: a later field without the earlier ones narrows nothing here.
+    /// </summary>
+    public IEnumerable<SnapshotRecord> CandidateSnapshots(string host, string sourceKind, string sourceId)
+    {
+        if (host.Length == 0) return ListSnapshots();
+        if (sourceKind.Length == 0) return _index.Snapshots.ListByHost(Id, host);
+        if (sourceId.Length == 0) return _index.Snapshots.ListByKind(Id, host, sourceKind);
+        return ListSnapshots(host, sourceKind, sourceId);
+    }
+
     /// <summary>Snapshots of one source on one host, oldest first.</summary>
     public IEnumerable<SnapshotRecord> ListSnapshots(string host, string sourceKind, string sourceId) =>
         _index.Snapshots.ListBySource(Id, host, sourceKind, sourceId);
