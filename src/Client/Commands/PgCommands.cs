@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Bunker.Client.Output;
 using Bunker.Client.Postgres;
+using Bunker.Client.Postgres.Wal;
 
 namespace Bunker.Client.Commands;
 
@@ -204,7 +205,7 @@ internal static class PgCommands
         context.SetAction(command, async call =>
         {
             var inventory = await LoadAsync(call, host, systemId);
-            var rows = new List<(BaseBackup Backup, Wal.WalCoverage Coverage)>();
+            var rows = new List<(BaseBackup Backup, WalCoverage Coverage)>();
             foreach (var backup in inventory.Backups) rows.Add((backup, inventory.Coverage(backup)));
             call.Output.WriteList(rows, r => PgReport.BackupJson(r.Backup, r.Coverage), ["ID", "TIME", "TL", "CONSISTENT AT", "RESTORABLE TO", "SIZE", "WAL"], r =>
             [

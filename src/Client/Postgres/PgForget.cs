@@ -74,5 +74,5 @@ internal static class PgForget
     }
 
     private static async Task DeleteAsync(CommandCall call, string repository, SnapshotInfo snapshot) =>
-        await call.Connection.Repository.DeleteSnapshotAsync(new DeleteSnapshotRequest { Repository = repository, SnapshotId = snapshot.Id }, call.Options()).ConfigureAwait(false);
+        await call.Connection.Repository.DeleteSnapshotAsync(new DeleteSnapshotRequest { Repository = repository, SnapshotId = snapshot.Id }, call.Options()).ResponseAsync.ConfigureAwait(false);
 }

@@ -54,9 +54,6 @@ internal sealed class PgInventory
     public WalCoverage Coverage(BaseBackup backup) =>
         WalChain.Follow(backup.Timeline, backup.Start, backup.Stop, WithBackupWal(backup), Histories, SegmentSize);
 
-    public (IReadOnlyList<string> Needed, IReadOnlyList<string> Missing) Needed(BaseBackup backup, Lsn target, uint timeline) =>
-        WalChain.Needed(backup.Timeline, backup.Start, target, timeline, WithBackupWal(backup), Histories, SegmentSize);
-
     private IReadOnlyCollection<ArchivedWal> WithBackupWal(BaseBackup backup)
     {
         if (!backup.HoldsItsWal) return Segments;

@@ -45,10 +45,9 @@ internal static class PgReport
         var results = new JsonArray();
         if (!output.Json)
         {
-            output.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cluster {inventory.SystemIdentifier} on {inventory.Host}: {inventory.Backups.Count} base backup(s), {segments} WAL segment(s) " +
-                $"on timeline(s) {string.Join(",", timelines)}, {inventory.Histories.Count} history file(s); newest segment {newest?.File.Name ?? "-"}" +
-                (newest is { } n ? $" (archived {Time(n.PushedAt)})" : "")));
+            string archived = newest is { } n ? $" (archived {Time(n.PushedAt)})" : "";
+            output.Out.WriteLine(FormattableString.Invariant(
+                $"cluster {inventory.SystemIdentifier} on {inventory.Host}: {inventory.Backups.Count} base backup(s), {segments} WAL segment(s) on timeline(s) {string.Join(",", timelines)}, {inventory.Histories.Count} history file(s); newest segment {newest?.File.Name ?? "-"}{archived}"));
         }
         if (inventory.Backups.Count == 0)
         {
@@ -63,10 +62,9 @@ internal static class PgReport
             else if (coverage.FirstGap is not null && code == ExitCodes.Ok) code = ExitCodes.Incomplete;
             results.Add(BackupJson(backup, coverage));
             if (output.Json) continue;
-            output.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"base backup {backup.Id[..12]} {Time(backup.StartTime)} timeline {backup.Timeline}: restorable from {backup.Stop} ({Time(backup.StopTime)}) " +
-                $"to {coverage.To}" + (coverage.ToTime is { } t ? $" ({Time(t)})" : "") +
-                $", {coverage.Required.Count} segment(s) on timeline(s) {string.Join("->", coverage.Timelines)}: {state}"));
+            string until = coverage.ToTime is { } t ? $" ({Time(t)})" : "";
+            output.Out.WriteLine(FormattableString.Invariant(
+                $"base backup {backup.Id[..12]} {Time(backup.StartTime)} timeline {backup.Timeline}: restorable from {backup.Stop} ({Time(backup.StopTime)}) to {coverage.To}{until}, {coverage.Required.Count} segment(s) on timeline(s) {string.Join("->", coverage.Timelines)}: {state}"));
             if (coverage.FirstGap is { } gap)
                 output.Out.WriteLine($"  {gap} is missing: WAL after it cannot be replayed from this backup");
         }

@@ -99,8 +99,7 @@ internal static class PgRestore
     {
         // The token restore_command uses, beside the data it serves and readable by its owner alone.
         string tokenFile = Path.Combine(target, TokenFileName);
-        File.WriteAllText(tokenFile, settings.Token + "\n");
-        File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        WritePrivate(tokenFile, settings.Token + "\n");
 
         var fetch = new List<string>(BunkerCommand())
         {
@@ -138,9 +137,17 @@ internal static class PgRestore
         string autoConf = Path.Combine(target, "postgresql.auto.conf");
         File.AppendAllText(autoConf, conf.ToString());
         string signal = Path.Combine(target, "recovery.signal");
-        File.WriteAllBytes(signal, []);
-        File.SetUnixFileMode(signal, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        WritePrivate(signal, "");
         if (owner is { } o) Chown(o, tokenFile, autoConf, signal);
+    }
+
+    /// <summary>A new file readable by its owner alone from the moment it exists.</summary>
+    private static void WritePrivate(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
+        stream.Write(Encoding.UTF8.GetBytes(text));
     }
 
     private static void Chown((uint Uid, uint Gid) owner, params string[] paths)

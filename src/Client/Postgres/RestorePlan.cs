@@ -36,18 +36,16 @@ internal sealed record RestorePlan(BaseBackup Backup, WalCoverage Coverage, Reco
             throw new CommandFailedException($"base backup {chosen.Id[..12]} cannot be made consistent: its WAL up to {chosen.Stop} is not archived" +
                 (coverage.FirstGap is null ? "" : $" ({coverage.FirstGap} is missing)"));
         string window = $"the held WAL from base backup {chosen.Id[..12]} reaches LSN {coverage.To}" +
-            (coverage.ToTime is { } end ? $" (archived by {PgSnapshots.Time(end)})" : "") +
+            (coverage.ToTime is { } last ? $" (archived by {PgSnapshots.Time(last)})" : "") +
             (coverage.FirstGap is null ? "" : $", where {coverage.FirstGap} is missing");
         switch (target.Kind)
         {
             case RecoveryTargetKind.Time when coverage.ToTime is not { } end || target.Time > end:
                 throw new CommandFailedException($"the target ({target}) is after the newest archived WAL: {window}. " +
                     "WAL written since has not been archived yet; restore to 'latest' or to an earlier time");
-            case RecoveryTargetKind.Lsn:
-                var (_, missing) = inventory.Needed(chosen, target.Lsn, coverage.TargetTimeline);
-                if (missing.Count > 0)
-                    throw new CommandFailedException($"the target ({target}) is beyond the archived WAL: {window}; {missing[0]} is not archived");
-                break;
+            // The chain is unbroken up to its end, so a position within it has every segment it needs.
+            case RecoveryTargetKind.Lsn when target.Lsn > coverage.To:
+                throw new CommandFailedException($"the target ({target}) is beyond the archived WAL: {window}");
         }
         return new RestorePlan(chosen, coverage, target);
     }

@@ -27,7 +27,7 @@ internal static class WalFetch
                 Host = host,
                 SourceKind = PgSnapshots.WalKind,
                 SourceId = PgSnapshots.WalSourceId(systemId, name),
-            }, options).ConfigureAwait(false);
+            }, options).ResponseAsync.ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
