@@ -10,7 +10,20 @@ namespace Bunker.Client.Postgres;
 /// <summary>One archived WAL file and the snapshot that holds it.</summary>
 internal sealed record ArchivedWalFile(SnapshotInfo Snapshot, WalFileName File)
 {
-    public DateTimeOffset PushedAt => PgSnapshots.SnapshotTime(Snapshot);
+    /// <summary>
+    /// No record in the file is newer than this: its mtime when it was pushed (a segment is closed before it is
+    /// archived, often well before), else the push itself. The bound of a restorable window in time.
+    /// </summary>
+    public DateTimeOffset WrittenBy
+    {
+        get
+        {
+            var pushed = PgSnapshots.SnapshotTime(Snapshot);
+            return Snapshot.Manifest?.Labels.TryGetValue(PgSnapshots.WalModified, out var text) == true
+                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var modified)
+                && modified < pushed ? modified : pushed;
+        }
+    }
 }
 
 /// <summary>
@@ -33,7 +46,7 @@ internal sealed class PgInventory
         var chain = new List<ArchivedWal>(wal.Count);
         foreach (var file in wal)
         {
-            if (file.File.Kind == WalFileKind.Segment) chain.Add(new ArchivedWal(file.File, file.PushedAt));
+            if (file.File.Kind == WalFileKind.Segment) chain.Add(new ArchivedWal(file.File, file.WrittenBy));
         }
         Segments = chain;
     }

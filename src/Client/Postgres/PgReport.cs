@@ -45,7 +45,7 @@ internal static class PgReport
         var results = new JsonArray();
         if (!output.Json)
         {
-            string archived = newest is { } n ? $" (archived {Time(n.PushedAt)})" : "";
+            string archived = newest is { } n ? $" (written by {Time(n.PushedAt)})" : "";
             output.Out.WriteLine(FormattableString.Invariant(
                 $"cluster {inventory.SystemIdentifier} on {inventory.Host}: {inventory.Backups.Count} base backup(s), {segments} WAL segment(s) on timeline(s) {string.Join(",", timelines)}, {inventory.Histories.Count} history file(s); newest segment {newest?.File.Name ?? "-"}{archived}"));
         }

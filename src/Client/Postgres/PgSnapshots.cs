@@ -27,6 +27,8 @@ internal static class PgSnapshots
     public const string StartTime = "pg.start_time";
     public const string StopTime = "pg.stop_time";
     public const string WalFile = "pg.file";
+    /// <summary>When the WAL file was last written (its mtime at push): no record in it is newer.</summary>
+    public const string WalModified = "pg.modified";
 
     public static string WalSourceId(ulong systemIdentifier, string fileName) =>
         string.Create(CultureInfo.InvariantCulture, $"{systemIdentifier}/{fileName}");

@@ -36,7 +36,7 @@ internal sealed record RestorePlan(BaseBackup Backup, WalCoverage Coverage, Reco
             throw new CommandFailedException($"base backup {chosen.Id[..12]} cannot be made consistent: its WAL up to {chosen.Stop} is not archived" +
                 (coverage.FirstGap is null ? "" : $" ({coverage.FirstGap} is missing)"));
         string window = $"the held WAL from base backup {chosen.Id[..12]} reaches LSN {coverage.To}" +
-            (coverage.ToTime is { } last ? $" (archived by {PgSnapshots.Time(last)})" : "") +
+            (coverage.ToTime is { } last ? $" (written by {PgSnapshots.Time(last)})" : "") +
             (coverage.FirstGap is null ? "" : $", where {coverage.FirstGap} is missing");
         switch (target.Kind)
         {

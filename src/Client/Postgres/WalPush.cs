@@ -34,6 +34,7 @@ internal static class WalPush
             CreateOnce = true,
         };
         start.Labels[PgSnapshots.WalFile] = name;
+        start.Labels[PgSnapshots.WalModified] = PgSnapshots.Time(File.GetLastWriteTimeUtc(path));
         start.Labels[PgSnapshots.SystemIdentifier] = systemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var uploader = await BackupUploader.StartAsync(client, start, options).ConfigureAwait(false);
         try
