@@ -34,7 +34,7 @@ internal sealed class PgInventory
 {
     private const int DefaultSegmentSize = 16 << 20;
 
-    private PgInventory(string host, ulong systemIdentifier, int segmentSize, List<BaseBackup> backups, List<ArchivedWalFile> wal,
+    internal PgInventory(string host, ulong systemIdentifier, int segmentSize, List<BaseBackup> backups, List<ArchivedWalFile> wal,
         Dictionary<uint, TimelineHistory> histories)
     {
         Host = host;
