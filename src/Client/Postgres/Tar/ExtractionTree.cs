@@ -44,30 +44,33 @@ internal sealed class ExtractionTree : IDisposable
     /// <summary>Opens (or makes) the target; see <see cref="ExtractionTarget"/> for what is refused.</summary>
     public static ExtractionTree Open(string target, TarExtractOptions options) => new(target, options);
 
-    /// <summary>Makes the directory <paramref name="path"/>, or takes a new mode and mtime for one made earlier; a file by that name is refused.</summary>
-    public void AddDirectory(byte[] path, int mode, long mtimeSeconds)
+    /// <summary>
+    /// Makes the directory <paramref name="path"/>, or takes a new mode and mtime for one made earlier; a file by
+    /// that name is refused. <paramref name="member"/> is the member's name as the archive gives it, for messages.
+    /// </summary>
+    public void AddDirectory(byte[] path, int mode, long mtimeSeconds, string member)
     {
         if (path.Length == 0) return; // the target itself: its mode is the options' TargetMode
         string key = Key(path);
         if (_entries.TryGetValue(key, out var existing))
         {
-            if (!existing.IsDirectory) throw Refused(path, "a file by that name is already extracted");
+            if (!existing.IsDirectory) throw Refused(member, "a file by that name is already extracted");
         }
         else
         {
-            var parent = EnterParent(path);
+            var parent = EnterParent(path, member);
             MakeDirectory(parent, CatalogPath.Name(path), key);
         }
         _entries[key] = new Entry(IsDirectory: true, Listed: true, mode, mtimeSeconds);
     }
 
     /// <summary>Creates the new regular file <paramref name="path"/> (its parents too, when not yet listed); a duplicate name is refused.</summary>
-    public SafeFileHandle CreateFile(byte[] path)
+    public SafeFileHandle CreateFile(byte[] path, string member)
     {
         string key = Key(path);
         if (_entries.TryGetValue(key, out var existing))
-            throw Refused(path, existing.IsDirectory ? "a directory by that name is already extracted" : "it is a duplicate of a file already extracted");
-        var parent = EnterParent(path);
+            throw Refused(member, existing.IsDirectory ? "a directory by that name is already extracted" : "it is a duplicate of a file already extracted");
+        var parent = EnterParent(path, member);
         var file = parent.CreateFile(CatalogPath.Name(path), NewFileMode);
         _entries[key] = new Entry(IsDirectory: false, Listed: true, 0, 0);
         Files++;
@@ -110,20 +113,20 @@ internal sealed class ExtractionTree : IDisposable
     private static int Depth(byte[] path) => path.AsSpan().Count(CatalogPath.Separator);
 
     /// <summary>The open directory that <paramref name="path"/>'s last name goes in, making the directories above it that no member listed yet.</summary>
-    private DirectoryHandle EnterParent(byte[] path)
+    private DirectoryHandle EnterParent(byte[] path, string member)
     {
         var parentPath = CatalogPath.Parent(path);
         if (parentPath.IsEmpty) return _root;
         string parentKey = Key(parentPath);
         if (_current is not null && parentKey == _currentPath) return _current;
         CloseCurrent();
-        _current = OpenDirectory(parentPath, create: true, member: path);
+        _current = OpenDirectory(parentPath, create: true, member);
         _currentPath = parentKey;
         return _current;
     }
 
     /// <summary>Walks down from the target one name at a time, never following a symlink.</summary>
-    private DirectoryHandle OpenDirectory(ReadOnlySpan<byte> path, bool create = false, byte[]? member = null)
+    private DirectoryHandle OpenDirectory(ReadOnlySpan<byte> path, bool create = false, string? member = null)
     {
         DirectoryHandle directory = _root;
         int end = -1;
@@ -143,7 +146,7 @@ internal sealed class ExtractionTree : IDisposable
                 }
                 else if (!entry.IsDirectory)
                 {
-                    throw Refused(member ?? path.ToArray(), $"'{CatalogPath.Display(path[..end])}' above it is a file, not a directory");
+                    throw Refused(member ?? CatalogPath.Display(path), $"'{CatalogPath.Display(path[..end])}' above it is a file, not a directory");
                 }
                 var next = directory.OpenDirectory(name);
                 Release(directory);
@@ -181,8 +184,8 @@ internal sealed class ExtractionTree : IDisposable
 
     private static string Key(ReadOnlySpan<byte> path) => Encoding.Latin1.GetString(path);
 
-    private static TarFormatException Refused(ReadOnlySpan<byte> path, string why) =>
-        new($"tar member '{CatalogPath.Display(path)}' is refused: {why}");
+    private static TarFormatException Refused(string member, string why) =>
+        new($"tar member '{member}' is refused: {why}");
 
     public void Dispose()
     {

@@ -43,7 +43,7 @@ public static class TarExtractor
             try
             {
                 if (member.IsRegularFile) await ExtractFileAsync(reader, tree, member, ct);
-                else if (member.Type == TarHeader.Directory) AddDirectory(tree, member);
+                else if (member.Type == TarHeader.Directory) AddDirectory(tree, member, reader.Member);
                 else throw new TarFormatException($"tar member '{reader.Member}' is refused: it is {Describe(member.Type)}, which a base backup without extra tablespaces never holds");
             }
             catch (FileSystemException e)
@@ -65,7 +65,7 @@ public static class TarExtractor
     private static async Task ExtractFileAsync(TarReader reader, ExtractionTree tree, TarHeader member, CancellationToken ct)
     {
         var path = TarPath.Normalize(member.Name, isDirectory: false);
-        using var file = tree.CreateFile(path);
+        using var file = tree.CreateFile(path, reader.Member);
         long offset = 0;
         while (true)
         {
@@ -77,12 +77,12 @@ public static class TarExtractor
         tree.FinishFile(file, member.Size, member.Mode, member.ModifiedSeconds);
     }
 
-    private static void AddDirectory(ExtractionTree tree, TarHeader member)
+    private static void AddDirectory(ExtractionTree tree, TarHeader member, string name)
     {
         // A directory's size is zero in every ustar writer; data there would be a dumpdir or a smuggled payload.
         if (member.Size != 0)
-            throw new TarFormatException($"tar member '{Files.Catalog.CatalogPath.Display(member.Name)}' is refused: a directory with {member.Size} bytes of data");
-        tree.AddDirectory(TarPath.Normalize(member.Name, isDirectory: true), member.Mode, member.ModifiedSeconds);
+            throw new TarFormatException($"tar member '{name}' is refused: a directory with {member.Size} bytes of data");
+        tree.AddDirectory(TarPath.Normalize(member.Name, isDirectory: true), member.Mode, member.ModifiedSeconds, name);
     }
 
     private static string Describe(byte type) => type switch

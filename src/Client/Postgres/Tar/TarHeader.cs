@@ -44,34 +44,32 @@ internal readonly record struct TarHeader(byte[] Name, byte Type, long Size, int
     public static TarHeader Parse(ReadOnlySpan<byte> block, long offset)
     {
         var name = UstarName(block);
-        string where = $"tar member '{CatalogPath.Display(name)}' (header at offset {offset})";
         if (!TarNumber.TryParse(block.Slice(ChecksumOffset, ChecksumLength), out long recorded) || !ChecksumMatches(block, recorded))
-            throw new TarFormatException($"{where}: the header checksum does not match; the stream is not a tar archive or is damaged");
+            throw Refused(name, offset, "the header checksum does not match; the stream is not a tar archive or is damaged");
         bool posix = block.Slice(MagicOffset, 8).SequenceEqual("ustar\0"u8 + "00"u8);
         bool gnu = block.Slice(MagicOffset, 8).SequenceEqual("ustar  \0"u8);
         if (!posix && !gnu)
-            throw new TarFormatException($"{where}: not a ustar or GNU tar header (unknown magic)");
+            throw Refused(name, offset, "not a ustar or GNU tar header (unknown magic)");
         if (posix)
         {
             // POSIX ustar splits a long name into prefix + '/' + name; GNU headers use those bytes for other fields.
             var prefix = UntilNul(block.Slice(PrefixOffset, PrefixLength));
             if (!prefix.IsEmpty) name = CatalogPath.Join(prefix, name);
-            where = $"tar member '{CatalogPath.Display(name)}' (header at offset {offset})";
         }
-        long size = Number(block.Slice(SizeOffset, 12), "size", where);
-        long mode = Number(block.Slice(ModeOffset, 8), "mode", where);
-        long mtime = Number(block.Slice(MtimeOffset, 12), "mtime", where);
-        if (mtime > MaxSeconds)
-            throw new TarFormatException($"{where}: the mtime {mtime} is out of range");
+        if (!TarNumber.TryParse(block.Slice(SizeOffset, 12), out long size)) throw NotANumber(name, offset, "size");
+        if (!TarNumber.TryParse(block.Slice(ModeOffset, 8), out long mode)) throw NotANumber(name, offset, "mode");
+        if (!TarNumber.TryParse(block.Slice(MtimeOffset, 12), out long mtime)) throw NotANumber(name, offset, "mtime");
+        if (mtime > MaxSeconds) throw Refused(name, offset, $"the mtime {mtime} is out of range");
         return new TarHeader(name, block[TypeOffset], size, (int)(mode & 0xFFF), mtime);
     }
 
     public static bool IsZeroBlock(ReadOnlySpan<byte> block) => !block.ContainsAnyExcept((byte)0);
 
-    private static long Number(ReadOnlySpan<byte> field, string what, string where) =>
-        TarNumber.TryParse(field, out long value)
-            ? value
-            : throw new TarFormatException($"{where}: the {what} field is not a number (neither octal nor base-256)");
+    private static TarFormatException NotANumber(byte[] name, long offset, string field) =>
+        Refused(name, offset, $"the {field} field is not a number (neither octal nor base-256)");
+
+    private static TarFormatException Refused(byte[] name, long offset, string what) =>
+        new($"tar member '{CatalogPath.Display(name)}' (header at offset {offset}): {what}");
 
     // The checksum is the sum of all header bytes with its own field read as spaces. Some old writers summed
     // signed chars, so that sum is accepted too (as GNU tar does).

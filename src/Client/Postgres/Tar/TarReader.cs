@@ -26,12 +26,12 @@ internal sealed class TarReader : IDisposable
     private long _dataLeft;
     private long _dataSize;
     private int _paddingLeft;
-    private string _member = "";
+    private byte[] _memberName = [];
 
     public TarReader(Stream stream) => _stream = stream;
 
     /// <summary>The current member's name for messages.</summary>
-    public string Member => _member;
+    public string Member => CatalogPath.Display(_memberName);
 
     /// <summary>
     /// The next member's header, once the rest of the current one is skipped; null at the end marker (two zero
@@ -62,7 +62,7 @@ internal sealed class TarReader : IDisposable
             }
             var header = TarHeader.Parse(Buffered(Block), headerOffset);
             Advance(Block);
-            _member = CatalogPath.Display(header.Name);
+            _memberName = header.Name;
             switch (header.Type)
             {
                 case TarHeader.PaxExtended:
@@ -85,7 +85,7 @@ internal sealed class TarReader : IDisposable
             // A PAX path wins over a GNU long name, which wins over the header's own.
             var name = paxPath ?? longName ?? header.Name;
             var member = header with { Name = name, Size = paxSize ?? header.Size };
-            _member = CatalogPath.Display(name);
+            _memberName = name;
             Start(member.Size);
             return member;
         }
@@ -124,7 +124,7 @@ internal sealed class TarReader : IDisposable
     private async ValueTask WithMetadataAsync(TarHeader header, MetadataAction action, CancellationToken ct)
     {
         if (header.Size > MetadataLimit)
-            throw new TarFormatException($"tar member '{_member}': an extended header of {header.Size} bytes is over the {MetadataLimit} accepted");
+            throw new TarFormatException($"tar member '{Member}': an extended header of {header.Size} bytes is over the {MetadataLimit} accepted");
         Start(header.Size);
         int size = (int)header.Size;
         if (!await FillAsync(size, ct)) throw TruncatedInside("an extended header");
@@ -175,7 +175,7 @@ internal sealed class TarReader : IDisposable
         _start = _end = 0;
         int read = await _stream.ReadAsync(Buffer.AsMemory(), ct);
         if (read == 0)
-            throw new TarFormatException($"tar member '{_member}': the stream ends inside its data, {_dataSize - _dataLeft} of {_dataSize} bytes in; the archive is truncated");
+            throw new TarFormatException($"tar member '{Member}': the stream ends inside its data, {_dataSize - _dataLeft} of {_dataSize} bytes in; the archive is truncated");
         _end = read;
     }
 
@@ -185,7 +185,7 @@ internal sealed class TarReader : IDisposable
     private TarFormatException TruncatedInside(string what) =>
         new($"tar stream: it ends at offset {_offset + (_end - _start)} inside {what}{After}; the archive is truncated");
 
-    private string After => _member.Length == 0 ? "" : $", after member '{_member}'";
+    private string After => _memberName.Length == 0 ? "" : $", after member '{Member}'";
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(TarReader));
 
