@@ -40,6 +40,8 @@ public sealed class TarExtractorRoundTripTests(BaseBackupFixture backup) : IClas
         Assert.StartsWith("START WAL LOCATION", Encoding.UTF8.GetString(await File.ReadAllBytesAsync(Path.Combine(byExtractor, "backup_label"))));
         Assert.True(File.Exists(Path.Combine(byExtractor, "backup_manifest")));
         Assert.True(Directory.Exists(Path.Combine(byExtractor, "pg_wal", "archive_status")));
+        // PostgreSQL's own check: every file's size and checksum against backup_manifest, and the WAL it needs.
+        await BaseBackupFixture.RunAsync("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_verifybackup", byExtractor);
     }
 
     [Fact]
