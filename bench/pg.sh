@@ -91,6 +91,7 @@ db_mib=$(runuser -u postgres -- "$pgbin/psql" -h "$work/pg" -p "$pgport" -U post
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 t=$(now); "$pgbin/pg_basebackup" -d "$conn" -D "$work/plain" -Ft -X fetch --checkpoint=fast >>"$log" 2>&1; plain_s=$(since "$t")
 plain_mib=$(mib "$work/plain")
+chmod -R a+rX "$work/plain" # the baseline restore below unpacks it as postgres
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 t=$(now); bunker pg backup --pg "$conn" --host bench --fast-checkpoint >>"$log" 2>&1; bunker_s=$(since "$t")
 t=$(now); bunker pg backup --pg "$conn" --host bench --fast-checkpoint >>"$log" 2>&1; bunker2_s=$(since "$t")
@@ -114,7 +115,9 @@ fi
 # Real segments, written by a pgbench run, copied out of pg_wal so that the archiver's timing does not interfere.
 runuser -u postgres -- "$pgbin/pgbench" -h "$work/pg" -p "$pgport" -U postgres -n -T 15 -c 2 postgres >>"$log" 2>&1
 mkdir -p "$work/segments"
-ls "$work/pg/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | tail -n "$((segments + 1))" | head -n "$segments" | while read -r s; do cp "$work/pg/data/pg_wal/$s" "$work/segments/"; done
+# Only segments already written and closed: pg_wal also holds recycled files under future names, with old content.
+current=$(runuser -u postgres -- "$pgbin/psql" -h "$work/pg" -p "$pgport" -U postgres -XAtq -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+ls "$work/pg/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | awk -v cur="$current" '$0 < cur' | tail -n "$segments" | while read -r s; do cp "$work/pg/data/pg_wal/$s" "$work/segments/"; done
 push_times=()
 for f in "$work/segments"/*; do
   t=$(now); bunker pg wal-push --host bench --pgdata "$work/pg/data" "$f" >>"$log" 2>&1; push_times+=("$(since "$t")")

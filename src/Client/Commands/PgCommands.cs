@@ -114,17 +114,24 @@ internal static class PgCommands
         var host = Host("host name the WAL was archived under");
         var pgdata = PgData("the data directory, whose pg_control names the cluster (default: the working directory, as restore_command runs)");
         var systemId = SystemId();
+        var retryFor = new Option<string>("--retry-for") { HelpName = "DURATION", Description = "keep asking an unreachable repository this long before giving up (default 1m; 0 for not at all)" };
         var repository = Repository();
         var command = new Command("wal-fetch", "restore_command: fetch one archived WAL file. Exits 1, silently, when it is not archived " +
             $"(the end of recovery), and {ExitCodes.StopRecovery} when the repository cannot be asked, so that PostgreSQL stops rather than promotes early")
         {
-            name, destination, host, pgdata, systemId, repository,
+            name, destination, host, pgdata, systemId, retryFor, repository,
         };
         context.SetAction(command, async call =>
         {
             ulong system = PgCluster.Resolve(call.Result.GetValue(systemId), call.Result.GetValue(pgdata));
+            var retry = call.Result.GetValue(retryFor) switch
+            {
+                null => TimeSpan.FromMinutes(1),
+                "0" => TimeSpan.Zero,
+                var text => Arguments.Durations.Parse(text),
+            };
             bool found = await WalFetch.RunAsync(call.Connection.Repository, SnapshotArgument.Repository(call), call.Result.GetRequiredValue(name),
-                call.Result.GetRequiredValue(destination), HostOf(call, host), system, call.Options(TimeSpan.FromMinutes(10)), call.CancellationToken);
+                call.Result.GetRequiredValue(destination), HostOf(call, host), system, retry, call.Options(TimeSpan.FromMinutes(10)), call.CancellationToken);
             if (!found) call.ExitCode = ExitCodes.Failed;
         }, repository, failureCode: ExitCodes.StopRecovery);
         return command;

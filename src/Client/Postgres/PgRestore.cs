@@ -48,16 +48,26 @@ internal static class PgRestore
         var inventory = await PgInventory.LoadAsync(connection.Repository, repository, request.Host, system, options, cancellationToken).ConfigureAwait(false);
         var plan = RestorePlan.Choose(inventory, request.Target);
 
+        bool existed = Directory.Exists(target);
         TarExtractResult extracted;
-        await using (var reader = ArchiveReader.Open(connection.Repository, repository, plan.Backup.Snapshot.Id, PgSnapshots.BaseArchive, options, parallel: request.Parallel))
+        try
         {
-            extracted = await TarExtractor.ExtractAsync(reader, target, new TarExtractOptions
+            await using (var reader = ArchiveReader.Open(connection.Repository, repository, plan.Backup.Snapshot.Id, PgSnapshots.BaseArchive, options, parallel: request.Parallel))
             {
-                OwnerUid = owner is null ? null : (int)owner.Value.Uid,
-                OwnerGid = owner is null ? null : (int)owner.Value.Gid,
-            }, cancellationToken).ConfigureAwait(false);
+                extracted = await TarExtractor.ExtractAsync(reader, target, new TarExtractOptions
+                {
+                    OwnerUid = owner is null ? null : (int)owner.Value.Uid,
+                    OwnerGid = owner is null ? null : (int)owner.Value.Gid,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            WriteRecoverySettings(target, plan, inventory, connection.Settings, repository, request, owner);
         }
-        WriteRecoverySettings(target, plan, inventory, connection.Settings, repository, request, owner);
+        catch
+        {
+            // Half a data directory must never be mistaken for a restore: it goes, and the target is as it was.
+            RemovePartial(target, existed);
+            throw;
+        }
         if (request.Start)
             await StartAndWaitForPromotionAsync(tools, target, owner is null ? null : request.OsUser ?? DefaultOsUser, request.StartTimeout, cancellationToken).ConfigureAwait(false);
         return new PgRestoreResult(plan, extracted, request.Start);
@@ -76,6 +86,28 @@ internal static class PgRestore
             throw new UsageException($"--to {target} is not empty; a restore never writes over an existing data directory");
         if (info.Parent is { Exists: false })
             throw new UsageException($"--to {target}: its parent directory does not exist");
+    }
+
+    /// <summary>Empties (or, when the restore created it, removes) the target; the extraction wrote only files and directories, no links.</summary>
+    private static void RemovePartial(string target, bool existed)
+    {
+        try
+        {
+            if (!existed)
+            {
+                if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+                return;
+            }
+            foreach (var entry in new DirectoryInfo(target).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo directory && directory.LinkTarget is null) directory.Delete(recursive: true);
+                else entry.Delete();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandFailedException($"the restore failed, and what it wrote in {target} could not be removed ({e.Message}); remove it before trying again");
+        }
     }
 
     /// <summary>Root hands the data directory to the account that will run it (postgres unless --os-user); others keep their own.</summary>

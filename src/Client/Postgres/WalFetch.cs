@@ -11,12 +11,38 @@ namespace Bunker.Client.Postgres;
 /// </summary>
 internal static class WalFetch
 {
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(8);
+
+    /// <summary>
+    /// Fetches <paramref name="name"/>. A repository that is briefly unreachable (bunkerd restarting, a network blip)
+    /// is asked again for up to <paramref name="retryFor"/>, so a long recovery does not stop for a hiccup.
+    /// </summary>
     /// <returns>False when the file is not in the archive.</returns>
     public static async Task<bool> RunAsync(Repository.RepositoryClient client, string repository, string name, string destination, string host,
-        ulong systemId, CallOptions options, CancellationToken cancellationToken)
+        ulong systemId, TimeSpan retryFor, CallOptions options, CancellationToken cancellationToken)
     {
         if (!WalFileName.TryParse(name, WalPush.NameCheckSegmentSize, out var file, out string reason))
             throw new UsageException($"'{name}' is not a WAL file name ({reason})");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await FetchAsync(client, repository, name, file, destination, host, systemId, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted
+                && clock.Elapsed + pause <= retryFor)
+            {
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
+            }
+        }
+    }
+
+    private static async Task<bool> FetchAsync(Repository.RepositoryClient client, string repository, string name, WalFileName file, string destination, string host,
+        ulong systemId, CallOptions options, CancellationToken cancellationToken)
+    {
         SnapshotInfo snapshot;
         try
         {

@@ -88,8 +88,10 @@ public sealed class PgArgumentTests
     [Fact]
     public async Task Wal_fetch_that_cannot_reach_the_server_stops_recovery()
     {
-        var run = await InProcessCli.RunAsync(Env, "pg", "wal-fetch", "--system-id", "7", "000000010000000000000001", "/var/tmp/unused");
+        var run = await InProcessCli.RunAsync(Env, "pg", "wal-fetch", "--retry-for", "0", "--system-id", "7", "000000010000000000000001", "/var/tmp/unused");
         Assert.Equal(ExitCodes.StopRecovery, run.Code);
-        Assert.NotEqual("", run.Stderr);
+        Assert.Contains("UNAVAILABLE", run.Stderr);
+        var badRetry = await InProcessCli.RunAsync(Env, "pg", "wal-fetch", "--retry-for", "soon", "--system-id", "7", "000000010000000000000001", "/var/tmp/unused");
+        Assert.Equal(ExitCodes.StopRecovery, badRetry.Code);
     }
 }

@@ -88,6 +88,8 @@ public sealed class ArchiverMisuseTests : IAsyncLifetime
     {
         await _a.Source.PgbenchAsync("-i", "-s", "1", "-q");
         await _a.BaseBackupAsync();
+        await _a.Source.SwitchAndWaitForArchiveAsync();
+        string archived = await _a.Source.QueryAsync("SELECT last_archived_wal FROM pg_stat_archiver");
         await _a.StopDaemonAsync();
 
         await _a.Source.QueryAsync("CREATE TABLE during_outage AS SELECT generate_series(1, 1000) AS n");
@@ -97,10 +99,17 @@ public sealed class ArchiverMisuseTests : IAsyncLifetime
         Assert.NotEqual("0", await _a.Source.QueryAsync("SELECT failed_count FROM pg_stat_archiver"));
         Assert.True(File.Exists(Path.Combine(_a.Source.DataDirectory, "pg_wal", "archive_status", stuck + ".ready")));
 
-        var fetchWhileDown = await _a.BunkerAsync("pg", "wal-fetch", "--host", PgArchive.Host, "--pgdata", _a.Source.DataDirectory, stuck, Path.Combine(_scratch.Path, "x"));
+        var fetchWhileDown = await _a.BunkerAsync("pg", "wal-fetch", "--retry-for", "2s", "--host", PgArchive.Host, "--pgdata", _a.Source.DataDirectory, stuck, Path.Combine(_scratch.Path, "x"));
         Assert.Equal(126, fetchWhileDown.Code);
 
+        // A fetch that starts while bunkerd is down keeps asking, and gets its file once bunkerd is back.
+        var patientFetch = _a.BunkerAsync("pg", "wal-fetch", "--retry-for", "60s", "--host", PgArchive.Host, "--pgdata", _a.Source.DataDirectory, archived, Path.Combine(_scratch.Path, "late"));
+        await Task.Delay(1500);
+        Assert.False(patientFetch.IsCompleted);
         await _a.StartDaemonAgainAsync();
+        var fetched = await patientFetch;
+        Assert.True(fetched.Code == 0, fetched.ToString());
+        Assert.Equal(16L << 20, new FileInfo(Path.Combine(_scratch.Path, "late")).Length);
         await _a.Source.QueryAsync("INSERT INTO during_outage VALUES (1001)");
         await _a.Source.SwitchAndWaitForArchiveAsync();
         await using var restored = await _a.RestoreAndStartAsync("latest");
