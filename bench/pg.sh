@@ -102,13 +102,13 @@ if command -v restic >/dev/null; then
   export RESTIC_PASSWORD=bench RESTIC_REPOSITORY="$work/restic"
   restic init >>"$log" 2>&1
   t=$(now); "$pgbin/pg_basebackup" -d "$conn" -D - -Ft -X fetch --checkpoint=fast 2>>"$log" | restic backup --stdin --stdin-filename base.tar >>"$log" 2>&1; restic_s=$(since "$t")
-  peer_rows+=("restic 0.14 (pg_basebackup | restic backup --stdin)|$restic_s|$(mib "$work/restic")")
+  peer_rows+=("restic 0.14 (pg_basebackup piped to restic backup --stdin)|$restic_s|$(mib "$work/restic")")
 fi
 if command -v borg >/dev/null; then
   export BORG_PASSPHRASE=bench BORG_REPO="$work/borg" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
   borg init -e repokey "$work/borg" >>"$log" 2>&1
   t=$(now); "$pgbin/pg_basebackup" -d "$conn" -D - -Ft -X fetch --checkpoint=fast 2>>"$log" | borg create "::base" - >>"$log" 2>&1; borg_s=$(since "$t")
-  peer_rows+=("borg 1.2 (pg_basebackup | borg create -)|$borg_s|$(mib "$work/borg")")
+  peer_rows+=("borg 1.2 (pg_basebackup piped to borg create -)|$borg_s|$(mib "$work/borg")")
 fi
 
 # ---- wal-push --------------------------------------------------------------------------------------------------
