@@ -67,6 +67,27 @@ public sealed class RestorePlanTests
     }
 
     [Fact]
+    public void Verify_exits_0_for_whole_windows_3_for_gaps_and_1_for_a_backup_that_cannot_be_made_consistent()
+    {
+        static (int Code, string Text) Verify(PgInventory inventory)
+        {
+            var text = new StringWriter();
+            int code = PgReport.Verify(new Bunker.Client.Output.CommandOutput(text, new StringWriter(), false, false), inventory);
+            return (code, text.ToString());
+        }
+        var whole = Verify(Inventory([Backup(2, 3)], [2, 3, 4, 5]));
+        Assert.Equal(ExitCodes.Ok, whole.Code);
+        Assert.Contains(": ok", whole.Text);
+        var gap = Verify(Inventory([Backup(2, 3)], [2, 3, 5]));
+        Assert.Equal(ExitCodes.Incomplete, gap.Code);
+        Assert.Contains(Name(1, 4) + " is missing", gap.Text);
+        var broken = Verify(Inventory([Backup(2, 4), Backup(6, 7)], [2, 6, 7]));
+        Assert.Equal(ExitCodes.Failed, broken.Code);
+        Assert.Contains("unrestorable", broken.Text);
+        Assert.Equal(ExitCodes.Failed, Verify(Inventory([], [2, 3])).Code);
+    }
+
+    [Fact]
     public void Forget_removes_older_backups_and_only_the_wal_before_the_oldest_remaining_start()
     {
         var inventory = Inventory([Backup(2, 3), Backup(10, 11), Backup(20, 21)], Enumerable.Range(2, 25).Select(i => (ulong)i));
