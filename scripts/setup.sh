@@ -3,7 +3,9 @@
 set -euo pipefail
 
 # postgresql-15: its server and client programs for the PostgreSQL tests (they start private clusters of their own).
-packages=(librocksdb7.8 libzstd1 postgresql-15)
+# qemu-utils (qemu-img, qemu-nbd, qemu-io), nbdkit and libnbd-bin (nbdinfo, nbdcopy), e2fsprogs (mkfs.ext4, debugfs):
+# the VM image tests build real images, serve them over NBD and read bunker's own NBD export with them.
+packages=(librocksdb7.8 libzstd1 postgresql-15 qemu-utils nbdkit libnbd-bin e2fsprogs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,12 @@ public readonly struct ChunkDigest : IEquatable<ChunkDigest>, IComparable<ChunkD
 {
     public const int Size = 32;
 
+    /// <summary>
+    /// The all-zero digest, which no data hashes to in practice: an archive entry with it is a hole, that many zero
+    /// bytes stored nowhere (a disk image's unallocated or all-zero blocks). It is never put, offered or read.
+    /// </summary>
+    public static readonly ChunkDigest Hole;
+
     private readonly ulong _a, _b, _c, _d;
 
     public ChunkDigest(ReadOnlySpan<byte> bytes)
@@ -25,6 +31,9 @@ public readonly struct ChunkDigest : IEquatable<ChunkDigest>, IComparable<ChunkD
         _c = BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]);
         _d = BinaryPrimitives.ReadUInt64BigEndian(bytes[24..]);
     }
+
+    /// <summary>Whether this is <see cref="Hole"/>: an entry of zeros with no chunk behind it.</summary>
+    public bool IsHole => (_a | _b | _c | _d) == 0;
 
     /// <summary>Hashes <paramref name="data"/> with SHA-256.</summary>
     public static ChunkDigest Compute(ReadOnlySpan<byte> data)

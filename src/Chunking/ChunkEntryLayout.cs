@@ -11,6 +11,9 @@ public static class ChunkEntryLayout
 {
     public const int Size = ChunkDigest.Size + sizeof(uint);
 
+    /// <summary>The longest chunk (or hole) one entry may describe: 16 MiB, the pack format's largest chunk.</summary>
+    public const int MaxLength = 16 << 20;
+
     public static void Write(Span<byte> destination, in ChunkDigest digest, uint length)
     {
         digest.CopyTo(destination);

@@ -42,6 +42,7 @@ public static class Cli
             DumpCommand.Create(context),
             RestoreCommand.Create(context),
             PgCommands.Create(context),
+            new Command("vm", "VM disk images beyond backup and restore") { VmCommands.Serve(context) },
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {
                 TenantCommands.Create(context),

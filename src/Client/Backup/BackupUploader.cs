@@ -180,6 +180,20 @@ public sealed class BackupUploader : IAsyncDisposable
         return AddEntry(new PendingEntry(archive, digest, length));
     }
 
+    /// <summary>
+    /// Appends a hole: <paramref name="length"/> zero bytes that no chunk holds (<see cref="ChunkDigest.Hole"/>). Nothing is
+    /// offered or sent for it; a restore writes nothing there, or zeros where it must.
+    /// </summary>
+    /// <exception cref="RpcException">The call has failed; the upload is over.</exception>
+    public ValueTask AddHoleAsync(string archive, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        ThrowIfNotOpen();
+        cancellationToken.ThrowIfCancellationRequested();
+        return AddEntry(new PendingEntry(archive, ChunkDigest.Hole, length));
+    }
+
     /// <summary>Declares <paramref name="archive"/>, so that the snapshot holds it even with no chunk. Archives appear in the order they are first named.</summary>
     public ValueTask AddArchiveAsync(string archive)
     {
@@ -289,7 +303,7 @@ public sealed class BackupUploader : IAsyncDisposable
     private ValueTask AddEntry(PendingEntry entry)
     {
         _open.Entries.Add(entry);
-        if (entry.Length > 0)
+        if (entry.Length > 0 && !entry.Digest.IsHole)
         {
             Interlocked.Increment(ref _chunksAdded);
             Interlocked.Add(ref _rawBytesAdded, entry.Length);

@@ -14,6 +14,7 @@ internal static class BackupCommands
     public static Command Create(CliContext context) => new("backup", "Back up a source into a snapshot")
     {
         FilesCommand(context),
+        VmCommands.Backup(context),
     };
 
     private static Command FilesCommand(CliContext context)

@@ -37,6 +37,7 @@ internal static class RestoreCommand
             snapshot, target, include, parallel, verify, repository,
         };
         latest.AddTo(command);
+        command.Subcommands.Add(VmCommands.Restore(context));
         context.SetAction(command, async call =>
         {
             int streams = call.Result.GetValue(parallel);

@@ -31,13 +31,13 @@ internal static class SnapshotArgument
     /// <exception cref="UsageException">The text is not an id, a prefix or <c>latest</c>.</exception>
     /// <exception cref="CommandFailedException">No such snapshot, an ambiguous prefix, nothing matches, or a snapshot of another kind.</exception>
     public static async Task<SnapshotInfo> ResolveAsync(CommandCall call, string text, string? sourceKind, string? host = null,
-        IReadOnlyList<string>? paths = null, IReadOnlyList<string>? tags = null)
+        IReadOnlyList<string>? paths = null, IReadOnlyList<string>? tags = null, string? sourceId = null)
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(text);
         string repository = Repository(call);
         text = text.Trim();
-        var filter = new SnapshotFilter(host ?? "", tags ?? [], paths ?? [], sourceKind ?? "");
+        var filter = new SnapshotFilter(host ?? "", tags ?? [], paths ?? [], sourceKind ?? "") { SourceId = sourceId ?? "" };
         if (text == Latest)
             return await LatestAsync(call, repository, filter);
 
@@ -65,7 +65,7 @@ internal static class SnapshotArgument
     /// <summary>Snapshots of <paramref name="repository"/> matching <paramref name="filter"/>, oldest first.</summary>
     public static async Task<List<SnapshotInfo>> ListAsync(CommandCall call, string repository, SnapshotFilter filter)
     {
-        var request = new ListSnapshotsRequest { Repository = repository, Host = filter.Host, SourceKind = filter.Kind };
+        var request = new ListSnapshotsRequest { Repository = repository, Host = filter.Host, SourceKind = filter.Kind, SourceId = filter.SourceId };
         request.Tags.AddRange(filter.Tags);
         var snapshots = new List<SnapshotInfo>();
         using var list = call.Connection.Repository.ListSnapshots(request, call.Options());
@@ -93,7 +93,7 @@ internal static class SnapshotArgument
             }
             return newest ?? throw NothingMatches(repository, filter);
         }
-        var request = new GetSnapshotRequest { Repository = repository, Snapshot = Latest, Host = filter.Host, SourceKind = filter.Kind };
+        var request = new GetSnapshotRequest { Repository = repository, Snapshot = Latest, Host = filter.Host, SourceKind = filter.Kind, SourceId = filter.SourceId };
         request.Tags.AddRange(filter.Tags);
         try
         {

@@ -12,6 +12,9 @@ internal sealed record SnapshotFilter(string Host, IReadOnlyList<string> Tags, I
 {
     public static SnapshotFilter None { get; } = new("", [], [], "");
 
+    /// <summary>Only snapshots of this source (a VM's id, a database's system identifier); empty for any.</summary>
+    public string SourceId { get; init; } = "";
+
     /// <summary>True when every path asked for is one of the snapshot's paths (a trailing '/' does not matter).</summary>
     public bool MatchesPaths(SnapshotInfo snapshot)
     {
@@ -38,6 +41,7 @@ internal sealed record SnapshotFilter(string Host, IReadOnlyList<string> Tags, I
         var parts = new List<string>();
         if (Host.Length > 0) parts.Add($"host {Host}");
         if (Kind.Length > 0) parts.Add($"kind {Kind}");
+        if (SourceId.Length > 0) parts.Add($"source {SourceId}");
         foreach (var tag in Tags) parts.Add($"tag {tag}");
         foreach (var path in Paths) parts.Add($"path {path}");
         return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
@@ -70,10 +74,10 @@ internal sealed class SnapshotFilterOptions
     public SnapshotFilter Read(ParseResult result, string kind = "") =>
         new(result.GetValue(Host) ?? "", result.GetValue(Tags) ?? [], result.GetValue(Paths) ?? [], kind);
 
-    /// <summary>Resolves a SNAPSHOT argument of <paramref name="kind"/>, these options narrowing <c>latest</c>.</summary>
-    public Task<SnapshotInfo> ResolveAsync(CommandCall call, string text, string kind)
+    /// <summary>Resolves a SNAPSHOT argument of <paramref name="kind"/>, these options (and <paramref name="sourceId"/>) narrowing <c>latest</c>.</summary>
+    public Task<SnapshotInfo> ResolveAsync(CommandCall call, string text, string kind, string? sourceId = null)
     {
         var filter = Read(call.Result);
-        return SnapshotArgument.ResolveAsync(call, text, kind, filter.Host, filter.Paths, filter.Tags);
+        return SnapshotArgument.ResolveAsync(call, text, kind, filter.Host, filter.Paths, filter.Tags, sourceId);
     }
 }

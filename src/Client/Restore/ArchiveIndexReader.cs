@@ -32,6 +32,8 @@ public static class ArchiveIndexReader
             for (int i = 0; i < count; i++)
             {
                 var (digest, length) = ChunkEntryLayout.Read(page.Entries.Span, i);
+                if (length is 0 or > ChunkEntryLayout.MaxLength)
+                    throw new InvalidDataException($"archive '{archive}': entry {next + (ulong)i} has length {length}; an entry holds 1 to {ChunkEntryLayout.MaxLength} bytes");
                 yield return new ArchiveEntry(digest, (int)length, offset);
                 offset += length;
             }

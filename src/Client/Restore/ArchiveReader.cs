@@ -253,12 +253,14 @@ public sealed class ArchiveReader : Stream
             int distinct = 0;
             foreach (var entry in entries)
             {
-                if (expected.Add(entry.Digest))
+                // A hole is zeros, not a chunk: nothing to ask for.
+                if (!entry.Digest.IsHole && expected.Add(entry.Digest))
                     entry.Digest.CopyTo(packed.AsSpan(distinct++ * ChunkDigest.Size));
             }
             var request = new ReadChunksRequest { Repository = repository, Digests = UnsafeByteOperations.UnsafeWrap(packed.AsMemory(0, distinct * ChunkDigest.Size)) };
-            using (var call = client.ReadChunks(request, options))
+            if (distinct > 0)
             {
+                using var call = client.ReadChunks(request, options);
                 while (await call.ResponseStream.MoveNext(options.CancellationToken).ConfigureAwait(false))
                 {
                     var chunk = call.ResponseStream.Current;
@@ -284,6 +286,9 @@ public sealed class ArchiveReader : Stream
     /// <summary>One ReadChunks call's chunks, by digest, and the archive's entries they fill, in order.</summary>
     private sealed class Batch(int capacity)
     {
+        // What every hole entry reads as; never written, never returned to the pool.
+        private static readonly Lazy<byte[]> Zeros = new(() => new byte[ChunkEntryLayout.MaxLength]);
+
         private readonly Dictionary<ChunkDigest, (byte[] Buffer, int Length)> _chunks = new(capacity);
         private readonly List<(byte[] Buffer, int Length)> _order = new(capacity);
         private int _released;
@@ -294,6 +299,11 @@ public sealed class ArchiveReader : Stream
 
         public void Append(ArchiveEntry entry)
         {
+            if (entry.Digest.IsHole)
+            {
+                _order.Add((Zeros.Value, entry.Length));
+                return;
+            }
             var held = _chunks[entry.Digest];
             if (held.Length != entry.Length)
                 throw new InvalidDataException($"chunk {entry.Digest} is {held.Length} bytes, but the archive index says {entry.Length}");

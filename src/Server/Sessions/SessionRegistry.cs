@@ -153,8 +153,9 @@ public sealed class BackupSessionState : IDisposable
     {
         lock (_lock)
         {
+            // A hole names no chunk, so there is nothing the session must have seen.
             for (int i = 0; i < digests.Length; i++)
-                if (!_known.Contains(digests[i])) return i;
+                if (!digests[i].IsHole && !_known.Contains(digests[i])) return i;
         }
         return -1;
     }

@@ -29,7 +29,7 @@ public static class PackFormat
     /// The largest raw chunk a pack accepts. Twice FastCDC's 8 MiB maximum, so a configured larger
     /// chunker still fits, while a hostile length can never ask for an unbounded buffer.
     /// </summary>
-    public const int MaxChunkSize = 16 << 20;
+    public const int MaxChunkSize = Chunking.ChunkEntryLayout.MaxLength;
 
     /// <summary>
     /// Default seal size: 32 MiB. Large enough that a TiB is ~32k objects, so S3 PUT/GET request

@@ -63,9 +63,13 @@ public sealed class ArchiveWriter
         _chunkEntries++;
         _size += (ulong)length;
         _count++;
-        _unchecked[_uncheckedCount++] = digest;
-        if (_uncheckedCount == CheckBatch)
-            CheckPending();
+        // A hole (zeros, no chunk) has nothing in the repository to check.
+        if (!digest.IsHole)
+        {
+            _unchecked[_uncheckedCount++] = digest;
+            if (_uncheckedCount == CheckBatch)
+                CheckPending();
+        }
         if (_chunkEntries == ArchiveIndexFormat.EntriesPerChunk)
             await WriteIndexChunkAsync(cancellationToken).ConfigureAwait(false);
     }

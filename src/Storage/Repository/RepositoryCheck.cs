@@ -134,6 +134,7 @@ public sealed partial class Repository
                             Mark(new ChunkDigest(indexChunk.Span));
                         await foreach (var entry in ReadArchiveAsync(archive, cancellationToken).ConfigureAwait(false))
                         {
+                            if (entry.Digest.IsHole) continue; // zeros, stored nowhere
                             if (!_index.Chunks.TryGet(Id, entry.Digest, out _))
                                 AddCapped(report.MissingChunks, $"snapshot {snapshot.Id.ToShortString()} archive '{archive.Name}': chunk {entry.Digest} at offset {entry.Offset} is missing");
                             Mark(entry.Digest);

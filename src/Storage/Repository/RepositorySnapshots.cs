@@ -161,8 +161,15 @@ public sealed partial class Repository
     /// <summary>Writes an archive's bytes, in order, to <paramref name="destination"/>. Every chunk is verified on the way.</summary>
     public async Task RestoreArchiveAsync(ArchiveRef archive, Stream destination, CancellationToken cancellationToken = default)
     {
+        byte[]? zeros = null;
         await foreach (var entry in ReadArchiveAsync(archive, cancellationToken).ConfigureAwait(false))
         {
+            if (entry.Digest.IsHole)
+            {
+                zeros ??= new byte[Packs.PackFormat.MaxChunkSize];
+                await destination.WriteAsync(zeros.AsMemory(0, (int)entry.Length), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             byte[] data = await GetAsync(entry.Digest, cancellationToken).ConfigureAwait(false);
             if (data.Length != entry.Length)
                 throw new InvalidDataException($"chunk {entry.Digest} at offset {entry.Offset} of archive '{archive.Name}' has {data.Length} bytes, the index says {entry.Length}");

@@ -132,6 +132,40 @@ public sealed class BackupSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Holes_are_appended_without_a_chunk_and_read_back_as_hole_entries()
+    {
+        var chunks = Chunks.Random(2, seed: 6);
+        await using var session = await SessionDriver.StartAsync(_d.Repository(), Options, "main");
+        var digests = chunks.Select(c => ChunkDigest.Compute(c)).ToList();
+        await session.OfferAsync(digests);
+        foreach (var chunk in chunks) await session.PutAsync(chunk);
+        // A hole needs no offer: it names no chunk.
+        await session.AppendAsync("disk/sda", [(digests[0], chunks[0].Length), (ChunkDigest.Hole, 4 << 20), (digests[1], chunks[1].Length), (ChunkDigest.Hole, 16 << 20)]);
+        var info = await session.CommitAsync();
+        Assert.Equal((ulong)(chunks[0].Length + chunks[1].Length + (20 << 20)), info.Size);
+
+        var entries = new List<(ChunkDigest Digest, uint Length)>();
+        using (var index = _d.Repository().ReadArchiveIndex(new ReadArchiveIndexRequest { Repository = "main", SnapshotId = info.Id, Archive = "disk/sda" }, Options))
+        {
+            while (await index.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                var page = index.ResponseStream.Current.Entries;
+                for (int i = 0; i < page.Length / ChunkEntryLayout.Size; i++) entries.Add(ChunkEntryLayout.Read(page.Span, i));
+            }
+        }
+        Assert.Equal([(digests[0], (uint)chunks[0].Length), (ChunkDigest.Hole, 4u << 20), (digests[1], (uint)chunks[1].Length), (ChunkDigest.Hole, 16u << 20)], entries);
+
+        // A hole has no chunk behind it to read, and holes longer than a chunk may be are refused like any entry.
+        var read = await Assert.ThrowsAsync<RpcException>(() => SessionDriver.ReadBackAsync(_d.Repository(), Options, "main", [ChunkDigest.Hole]));
+        Assert.Equal(StatusCode.NotFound, read.StatusCode);
+        await using var another = await SessionDriver.StartAsync(_d.Repository(), Options, "main");
+        await another.AppendAsync("disk/sda", [(ChunkDigest.Hole, (16 << 20) + 1)]);
+        await another.Requests.WriteAsync(new BackupRequest { Commit = new CommitSnapshot() });
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() => another.NextAsync());
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+    }
+
+    [Fact]
     public async Task A_chunk_that_does_not_match_its_digest_is_rejected_and_not_stored()
     {
         var good = Chunks.Random(1, seed: 6)[0];

@@ -25,6 +25,30 @@ public class RepositoryRoundTripTests
     }
 
     [Fact]
+    public async Task HolesTakeNoChunkRestoreAsZerosAndPassCheck()
+    {
+        await using var f = await RepositoryFixture.CreateAsync();
+        var data = TestData.Random(1 << 20, 7);
+        var archive = f.Repository.CreateArchive("disk/sda");
+        var digest = ChunkDigest.Compute(data);
+        await f.Repository.PutAsync(digest, data);
+        await archive.AddAsync(ChunkDigest.Hole, 3 << 20);
+        await archive.AddAsync(digest, data.Length);
+        await archive.AddAsync(ChunkDigest.Hole, 16 << 20);
+        Assert.Equal(0, archive.MissingCount);
+        var snapshot = await f.Repository.CommitSnapshotAsync(new SnapshotDraft("vm", "host-a", "vm-1"), [archive]);
+
+        var restored = await Backups.RestoreAsync(f.Repository, snapshot.Id, "disk/sda");
+        Assert.Equal((3 << 20) + data.Length + (16 << 20), restored.Length);
+        Assert.True(restored.AsSpan(0, 3 << 20).IndexOfAnyExcept((byte)0) < 0);
+        Assert.Equal(data, restored.AsSpan(3 << 20, data.Length).ToArray());
+        Assert.True(restored.AsSpan((3 << 20) + data.Length).IndexOfAnyExcept((byte)0) < 0);
+        var check = await f.Repository.CheckAsync(readData: true);
+        Assert.Empty(check.MissingChunks);
+        Assert.Equal(0, check.UnreferencedChunks);
+    }
+
+    [Fact]
     public async Task RealFilesRoundTripAndSurviveARestart()
     {
         await using var f = await RepositoryFixture.CreateAsync();
