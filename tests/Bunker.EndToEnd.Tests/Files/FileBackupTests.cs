@@ -121,6 +121,37 @@ public sealed class FileBackupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_whose_ctime_or_inode_moved_is_read_again_even_with_its_size_and_mtime_put_back()
+    {
+        using var scratch = FileTrees.Scratch("backup-ctime");
+        string root = scratch.Combine("tree");
+        Directory.CreateDirectory(root);
+        string edited = Path.Combine(root, "edited.txt"), replaced = Path.Combine(root, "replaced.txt"), kept = Path.Combine(root, "kept.txt");
+        File.WriteAllText(edited, "original content");
+        File.WriteAllText(replaced, "replaced content");
+        File.WriteAllText(kept, "kept content");
+        var mtime = new DateTime(2025, 3, 4, 5, 6, 7, DateTimeKind.Utc);
+        foreach (var path in new[] { edited, replaced, kept }) File.SetLastWriteTimeUtc(path, mtime);
+        await _b.RunAsync(root);
+
+        // Same size, same mtime, other bytes: only the ctime tells (as after a careless 'touch -d').
+        File.WriteAllText(edited, "modified content");
+        File.SetLastWriteTimeUtc(edited, mtime);
+        // Same size, mtime and bytes, but a new file renamed over the old one: another inode.
+        File.WriteAllText(replaced + ".new", "replaced content");
+        File.SetLastWriteTimeUtc(replaced + ".new", mtime);
+        File.Move(replaced + ".new", replaced, overwrite: true);
+
+        var second = await _b.RunAsync(root);
+        Assert.Equal(2, second.FilesChanged);
+        Assert.Equal(1, second.FilesUnchanged);
+        Assert.Equal("modified content".Length + "replaced content".Length, second.BytesRead);
+        var catalog = await _b.CatalogAsync(second.Snapshot);
+        var entry = At(catalog, Relative(root) + "/edited.txt");
+        Assert.Equal(await Sha256Async(FileTrees.Bytes(edited)), await _b.ContentSha256Async(second.Snapshot, entry));
+    }
+
+    [Fact]
     public async Task A_one_byte_change_in_a_100_MB_file_uploads_about_one_chunk()
     {
         using var scratch = FileTrees.Scratch("backup-onebyte");

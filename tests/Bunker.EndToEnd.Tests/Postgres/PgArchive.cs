@@ -87,6 +87,9 @@ public sealed class PgArchive : IAsyncDisposable
         return (root, Path.Combine(root, "data"), DaemonProcess.FreePort());
     }
 
+    /// <summary>What the last <see cref="RestoreAndStartAsync"/> printed: which base backup it restored, among others.</summary>
+    public string LastRestoreOutput { get; private set; } = "";
+
     /// <summary>Restores with --start into a new directory; returns a handle on the running restored server.</summary>
     public async Task<PostgresCluster> RestoreAndStartAsync(params string[] target)
     {
@@ -95,6 +98,7 @@ public sealed class PgArchive : IAsyncDisposable
         var run = await BunkerAsync(["pg", "restore", "--to", data, "--port", port.ToString(), "--socket-dir", root, "--host", Host, "--start", .. target]);
         var restored = await PostgresCluster.AdoptAsync(root, data, port);
         Assert.True(run.Code == 0, "pg restore failed: " + run + "\n--- restored server log ---\n" + ReadRestoreLog(data));
+        LastRestoreOutput = run.Stdout;
         return restored;
     }
 

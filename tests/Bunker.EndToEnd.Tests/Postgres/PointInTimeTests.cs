@@ -2,7 +2,9 @@ namespace Bunker.EndToEnd.Tests.Postgres;
 
 /// <summary>
 /// The classic disaster: a table dropped after a marker was committed at T. A restore to T on a new port holds the
-/// marker and the table, and nothing committed after T; a restore to 'latest' holds everything archived.
+/// marker and the table, and nothing committed after T; so does a restore to the LSN of T, and both start from the
+/// first base backup, since the second ended after T. A restore to a named restore point taken later starts from the
+/// second; a restore to 'latest' holds everything archived.
 /// </summary>
 public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
 {
@@ -15,7 +17,9 @@ public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
     {
         public PgArchive Archive { get; private set; } = null!;
         public string BackupId { get; private set; } = null!;
+        public string SecondBackupId { get; private set; } = null!;
         public string T { get; private set; } = null!;
+        public string LsnAtT { get; private set; } = null!;
         public long HistoryRowsAtT { get; private set; }
         public long AccountsBalanceAtT { get; private set; }
 
@@ -27,6 +31,7 @@ public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
             BackupId = await Archive.BaseBackupAsync();
             await db.PgbenchAsync("-t", "300", "-c", "2", "-n");
             await db.QueryAsync("CREATE TABLE marker(note text, at timestamptz DEFAULT clock_timestamp()); INSERT INTO marker(note) VALUES ('before T')");
+            LsnAtT = await db.QueryAsync("SELECT pg_current_wal_insert_lsn()");
             HistoryRowsAtT = long.Parse(await db.QueryAsync("SELECT count(*) FROM pgbench_history"));
             AccountsBalanceAtT = long.Parse(await db.QueryAsync("SELECT sum(abalance) FROM pgbench_accounts"));
             // T falls strictly between the marker's commit and the next one, with a margin on each side.
@@ -34,7 +39,10 @@ public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
             T = await db.QueryAsync("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
             await Task.Delay(1100);
             await db.QueryAsync("INSERT INTO marker(note) VALUES ('after T')");
+            SecondBackupId = await Archive.BaseBackupAsync();
             await db.PgbenchAsync("-t", "100", "-c", "1", "-n");
+            await db.QueryAsync("SELECT pg_create_restore_point('before-drop')");
+            await db.QueryAsync("INSERT INTO marker(note) VALUES ('after the restore point')");
             await db.QueryAsync("DROP TABLE pgbench_history");
             await db.SwitchAndWaitForArchiveAsync();
         }
@@ -46,6 +54,7 @@ public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
     public async Task A_restore_to_T_on_a_new_port_holds_the_marker_and_the_dropped_table_and_nothing_after_T()
     {
         await using var restored = await _s.Archive.RestoreAndStartAsync("--target-time", _s.T);
+        Assert.Contains($"restored base backup {_s.BackupId[..12]}", _s.Archive.LastRestoreOutput);
         Assert.Equal("before T", await restored.QueryAsync("SELECT string_agg(note, ',') FROM marker"));
         Assert.Equal(_s.HistoryRowsAtT.ToString(), await restored.QueryAsync("SELECT count(*) FROM pgbench_history"));
         Assert.Equal(_s.AccountsBalanceAtT.ToString(), await restored.QueryAsync("SELECT sum(abalance) FROM pgbench_accounts"));
@@ -58,10 +67,29 @@ public sealed class PointInTimeTests : IClassFixture<PointInTimeTests.Scenario>
     }
 
     [Fact]
+    public async Task A_restore_to_the_lsn_of_T_stops_there_too()
+    {
+        await using var restored = await _s.Archive.RestoreAndStartAsync("--target-lsn", _s.LsnAtT);
+        Assert.Contains($"restored base backup {_s.BackupId[..12]}", _s.Archive.LastRestoreOutput);
+        Assert.Equal("before T", await restored.QueryAsync("SELECT string_agg(note, ',') FROM marker"));
+        Assert.Equal(_s.HistoryRowsAtT.ToString(), await restored.QueryAsync("SELECT count(*) FROM pgbench_history"));
+    }
+
+    [Fact]
+    public async Task A_restore_to_a_named_restore_point_stops_at_it_from_the_newest_backup()
+    {
+        await using var restored = await _s.Archive.RestoreAndStartAsync("--target-name", "before-drop");
+        Assert.Contains($"restored base backup {_s.SecondBackupId[..12]}", _s.Archive.LastRestoreOutput);
+        Assert.Equal("before T,after T", await restored.QueryAsync("SELECT string_agg(note, ',' ORDER BY at) FROM marker"));
+        Assert.Equal("t", await restored.QueryAsync("SELECT to_regclass('pgbench_history') IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task A_restore_to_latest_holds_everything_that_was_archived()
     {
         await using var restored = await _s.Archive.RestoreAndStartAsync("latest");
-        Assert.Equal("before T,after T", await restored.QueryAsync("SELECT string_agg(note, ',' ORDER BY at) FROM marker"));
+        Assert.Contains($"restored base backup {_s.SecondBackupId[..12]}", _s.Archive.LastRestoreOutput);
+        Assert.Equal("before T,after T,after the restore point", await restored.QueryAsync("SELECT string_agg(note, ',' ORDER BY at) FROM marker"));
         Assert.Equal("f", await restored.QueryAsync("SELECT to_regclass('pgbench_history') IS NOT NULL"));
         Assert.Equal(await _s.Archive.Source.QueryAsync("SELECT sum(abalance) FROM pgbench_accounts"),
             await restored.QueryAsync("SELECT sum(abalance) FROM pgbench_accounts"));

@@ -23,6 +23,7 @@ internal sealed class FileScanner
     private readonly FileProgress? _progress;
     private readonly Action<string>? _beforeOpen;
     private readonly List<FileWarning> _warnings = [];
+    private long _warningsDropped;
     // Only regular files with more than one link are remembered, each by its first path.
     private readonly Dictionary<(ulong Device, ulong Inode), byte[]> _hardlinks = [];
     private readonly List<ArchiveEntry> _run = [];
@@ -41,7 +42,10 @@ internal sealed class FileScanner
         _content = new ContentReader(boundary, budget, EmitAsync) { OnRead = OnRead };
     }
 
-    public IReadOnlyList<FileWarning> Warnings => _warnings;
+    /// <summary>The warnings, at most <see cref="Restore.RestoreContext.MaxWarningsKept"/> of them, then one line counting the rest.</summary>
+    public IReadOnlyList<FileWarning> Warnings => _warningsDropped == 0
+        ? _warnings
+        : [.. _warnings, new FileWarning("...", $"{_warningsDropped} more warnings were not kept")];
     public int LeftOut { get; private set; }
     public long FilesNew { get; private set; }
     public long FilesChanged { get; private set; }
@@ -221,7 +225,9 @@ internal sealed class FileScanner
 
     private void Warn(byte[] absolutePath, string message, bool leftOut)
     {
-        _warnings.Add(new FileWarning(CatalogPath.Display(absolutePath), message));
+        // Bounded like a restore's: a tree of a million unreadable files must not fill memory with their names.
+        if (_warnings.Count < Restore.RestoreContext.MaxWarningsKept) _warnings.Add(new FileWarning(CatalogPath.Display(absolutePath), message));
+        else _warningsDropped++;
         if (leftOut) LeftOut++;
     }
 }
