@@ -159,6 +159,17 @@ public sealed class ChunkFetcher
                     var chunk = call.ResponseStream.Current;
                     var digest = Received(chunk, expected);
                     int length = (int)chunk.RawLength;
+                    if (chunk.Encoding == ChunkEncoding.None)
+                    {
+                        // Stored raw (incompressible): checked and handed over where it lies, one copy of the chunk fewer.
+                        var stored = chunk.Data.Span;
+                        if (stored.Length != length)
+                            throw new InvalidDataException($"chunk {digest} is {stored.Length} bytes stored raw, but claims {length}");
+                        Verify(stored, digest);
+                        receiver(digest, stored);
+                        totals.Add(length, stored.Length);
+                        continue;
+                    }
                     if (raw is null || raw.Length < length)
                     {
                         if (raw is not null) ChunkBuffers.Pool.Return(raw);
@@ -210,6 +221,11 @@ public sealed class ChunkFetcher
         {
             throw new InvalidDataException($"chunk {digest} does not decode: {e.Message}", e);
         }
+        Verify(raw, digest);
+    }
+
+    private static void Verify(ReadOnlySpan<byte> raw, in ChunkDigest digest)
+    {
         var actual = ChunkDigest.Compute(raw);
         if (actual != digest)
             throw new InvalidDataException($"chunk {digest} failed verification: its {raw.Length} bytes hash to {actual}");

@@ -40,6 +40,15 @@ public sealed class ChunkFetcherTests
     }
 
     [Fact]
+    public async Task A_raw_chunk_whose_length_is_not_its_claimed_length_is_refused()
+    {
+        var wire = Wire(GoodDigest, Good);
+        wire.RawLength = (uint)Good.Length + 1;
+        var error = await FetchFromFakeAsync(_ => [wire], GoodDigest);
+        Assert.Contains("stored raw, but claims", Assert.IsType<InvalidDataException>(error).Message);
+    }
+
+    [Fact]
     public async Task A_chunk_left_out_is_reported()
     {
         var missing = ChunkDigest.Compute(Other);

@@ -14,6 +14,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
 {
     /// <summary>How long a failed write waits for the server's status before its own error decides the call's.</summary>
     private static readonly TimeSpan WriteFailureGrace = TimeSpan.FromSeconds(2);
+    // The default 4 KiB segments mean one read of the HTTP/2 stream per 4 KiB and a 1,024-segment sequence to parse for
+    // each 4 MiB chunk; 64 KiB segments cut both by 16 for a restore's large messages (segments are pooled either way).
+    private static readonly StreamPipeReaderOptions ResponseReaderOptions = new(bufferSize: 64 << 10, minimumReadSize: 16 << 10);
 
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
@@ -160,7 +163,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
                 if (_responseReader is null)
                 {
                     var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
-                    _responseReader = PipeReader.Create(stream);
+                    _responseReader = PipeReader.Create(stream, ResponseReaderOptions);
                     _responseEncoding = response.Headers.TryGetValues(GrpcWire.EncodingHeader, out var values) ? values.FirstOrDefault() : null;
                 }
                 var (hasMessage, message) = await MessageFraming.ReadMessageAsync(_responseReader, _method.ResponseMarshaller,
