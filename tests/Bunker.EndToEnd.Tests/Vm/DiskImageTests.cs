@@ -117,6 +117,61 @@ public sealed class DiskImageTests : IClassFixture<RunningDaemon>, IAsyncLifetim
         await RunAsync("qemu-img", "compare", "-f", "raw", "-F", "qcow2", image, qcow2);
     }
 
+    /// <summary>A loop device over <paramref name="file"/>: a real block device, detached by disposing.</summary>
+    private static async Task<LoopDevice> AttachAsync(string file)
+    {
+        var run = await ExternalTools.RunSeparatelyAsync("losetup", ["--find", "--show", file], "/", TimeSpan.FromMinutes(1));
+        Assert.True(run.Code == 0, "losetup (block device tests need loop devices): " + run);
+        return new LoopDevice(run.Stdout.Trim());
+    }
+
+    private sealed class LoopDevice(string path) : IAsyncDisposable
+    {
+        public string Path { get; } = path;
+        public async ValueTask DisposeAsync() => await ExternalTools.RunSeparatelyAsync("losetup", ["--detach", Path], "/", TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task A_block_device_backs_up_and_restores_onto_another_with_its_zero_chunks_as_holes()
+    {
+        string source = _scratch.Combine("source.img");
+        var data = new byte[40 << 20];
+        var random = new Random(21);
+        random.NextBytes(data.AsSpan(4 << 20, 8 << 20));
+        random.NextBytes(data.AsSpan(20 << 20, 1 << 20));
+        await File.WriteAllBytesAsync(source, data);
+        await using var device = await AttachAsync(source);
+
+        var run = await BunkerCli.RunAsync(_env, "backup", "vm", "--disk", $"vdb={device.Path}", "--vm", "vm-block", "--json");
+        Assert.True(run.Code == 0, run.ToString());
+        var disk = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("disks")[0];
+        Assert.Equal("block", disk.GetProperty("format").GetString());
+        Assert.Equal(40L << 20, disk.GetProperty("size").GetInt64());
+        Assert.Equal(3, disk.GetProperty("data_chunks").GetInt64());   // 4-8, 8-12 and 20-24 MiB
+        Assert.Equal(7, disk.GetProperty("hole_chunks").GetInt64());   // all zeros: recorded, never sent
+
+        // A device that does not read as zeros gets the holes written; told it is zeroed, they are left alone.
+        string target = _scratch.Combine("target.img");
+        await File.WriteAllBytesAsync(target, Enumerable.Repeat((byte)0xee, 40 << 20).ToArray());
+        await using (var into = await AttachAsync(target))
+        {
+            var restore = await BunkerCli.RunAsync(_env, "restore", "vm", "latest", "--vm", "vm-block", "--to", into.Path, "--parallel", "3");
+            Assert.True(restore.Code == 0, restore.ToString());
+        }
+        var restored = await File.ReadAllBytesAsync(target);
+        Assert.True(data.AsSpan().SequenceEqual(restored), "the restored device differs from the source");
+
+        await File.WriteAllBytesAsync(target, Enumerable.Repeat((byte)0xee, 40 << 20).ToArray());
+        await using (var into = await AttachAsync(target))
+        {
+            var restore = await BunkerCli.RunAsync(_env, "restore", "vm", "latest", "--vm", "vm-block", "--to", into.Path, "--target-zeroed");
+            Assert.True(restore.Code == 0, restore.ToString());
+        }
+        var zeroed = await File.ReadAllBytesAsync(target);
+        Assert.True(data.AsSpan(4 << 20, 8 << 20).SequenceEqual(zeroed.AsSpan(4 << 20, 8 << 20)));
+        Assert.All(zeroed.AsSpan(0, 4 << 20).ToArray().Distinct(), b => Assert.Equal(0xee, b));
+    }
+
     [Fact]
     public async Task Bad_disks_and_targets_are_refused_with_a_reason()
     {

@@ -103,6 +103,17 @@ public sealed class NbdImageTests : IClassFixture<RunningDaemon>, IAsyncLifetime
         Assert.True(disk.GetProperty("bytes_read").GetInt64() <= 4L << 20, "only the dirty chunk is read");
         Assert.True(second.GetProperty("bytes_added").GetInt64() <= 4L << 20);
 
+        // A bitmap the server does not export is no bitmap: a full read, with a warning that says why.
+        var unknown = await BunkerCli.RunAsync(_env, "backup", "vm", "--disk", $"sda={uri}", "--vm", "vm-7", "--dirty-bitmap", "b9", "--json");
+        Assert.True(unknown.Code == 0, unknown.ToString());
+        var full = JsonDocument.Parse(unknown.Stdout).RootElement;
+        Assert.Contains("offers no qemu:dirty-bitmap:b9", full.GetProperty("warnings")[0].GetString());
+        Assert.Equal(0, full.GetProperty("disks")[0].GetProperty("reused_chunks").GetInt64());
+        Assert.Equal(0, full.GetProperty("chunks_uploaded").GetInt64()); // read in full, and all of it dedups
+        // It recorded no bitmap, so the next b0 incremental cannot trust b0 either.
+        var after = await BackupAsync(uri);
+        Assert.Contains("did not record bitmap 'b0'", after.GetProperty("warnings")[0].GetString());
+
         string restored = _scratch.Combine("restored.raw");
         var restore = await BunkerCli.RunAsync(_env, "restore", "vm", "latest", "--to", restored);
         Assert.True(restore.Code == 0, restore.ToString());
