@@ -9,8 +9,11 @@ internal static class NbdTools
     /// <summary>Starts <paramref name="file"/> and waits until <paramref name="socket"/> exists; the process is killed by disposing the result.</summary>
     public static async Task<RunningTool> StartAsync(string socket, string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
+        // nbdkit asks for PR_SET_PDEATHSIG (SIGTERM) when it starts, and the kernel sends that when the *thread* that
+        // forked it exits: a test's thread-pool thread may end at any moment. A shell that waits for it is a parent
+        // that lives exactly as long as it does.
+        var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-c", "\"$0\" \"$@\"; exit $?", file, .. args]) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         _ = process.StandardOutput.ReadToEndAsync();
