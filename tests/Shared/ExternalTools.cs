@@ -34,6 +34,26 @@ public static class ExternalTools
         return dir;
     }
 
+    /// <summary>tests/s3 with s3rver installed from the committed lock file.</summary>
+    public static async Task<string> S3DirectoryAsync()
+    {
+        string dir = Path.Combine(RepositoryRoot(), "tests", "s3");
+        await NpmLock.WaitAsync();
+        try
+        {
+            if (!File.Exists(Path.Combine(dir, "node_modules", "s3rver", "bin", "s3rver.js")))
+            {
+                var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], dir, TimeSpan.FromMinutes(3));
+                Assert.True(code == 0, "npm ci failed: " + output);
+            }
+        }
+        finally
+        {
+            NpmLock.Release();
+        }
+        return dir;
+    }
+
     /// <summary>Runs <paramref name="file"/> to its end; its stdout then its stderr as one text.</summary>
     public static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args, string dir, TimeSpan timeout, IDictionary<string, string?>? env = null)
     {

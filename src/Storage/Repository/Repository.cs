@@ -52,6 +52,26 @@ public sealed partial class Repository : IAsyncDisposable
         _slots = new WriterSlot[options.Writers];
         for (int i = 0; i < _slots.Length; i++)
             _slots[i] = new WriterSlot(NewWriter());
+        // A store of several members reads a pack from the one the pack table names.
+        if (store is IPlacedStore placed)
+            placed.UsePlacement(name => PackLocation(name));
+    }
+
+    /// <summary>Where the pack table says pack <paramref name="name"/> is (a store's or a member's name), or null.</summary>
+    public string? PackLocation(string name) =>
+        ObjectNames.IsValid(StoreObjectKind.Pack, name) && _index.Packs.TryGet(Id, PackId.Parse(name), out var record) ? record.Location : null;
+
+    /// <summary>
+    /// Records that a pack now lives at <paramref name="location"/> (a reconciliation or a tier move put it there and
+    /// checked it); the old copy may be removed once this returns. Synced, so a crash never loses the move.
+    /// </summary>
+    public bool SetPackLocation(PackId pack, string location)
+    {
+        if (!_index.Packs.TryGet(Id, pack, out var record)) return false;
+        using var batch = _index.CreateBatch();
+        batch.PutPack(Id, record with { Location = location });
+        _index.Write(batch);
+        return true;
     }
 
     public RepositoryId Id => Config.Id;
@@ -64,15 +84,17 @@ public sealed partial class Repository : IAsyncDisposable
     public RecoveryReport Recovery { get; private set; } = RecoveryReport.Empty;
 
     /// <summary>Initialises a new repository in an empty store: writes its config with a fresh wrapped data key.</summary>
-    public static async Task<Repository> CreateAsync(IPackStore store, BunkerIndex index, MasterKey masterKey, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="id">The new repository's id (a store laid out by id needs it before the repository exists); a fresh one when null.</param>
+    public static async Task<Repository> CreateAsync(IPackStore store, BunkerIndex index, MasterKey masterKey, RepositoryOptions? options = null, CancellationToken cancellationToken = default,
+        RepositoryId? id = null)
     {
         options ??= new RepositoryOptions();
         options.Validate();
         if (await store.GetSizeAsync(StoreObjectKind.Config, ObjectNames.ConfigName, cancellationToken).ConfigureAwait(false) is not null)
             throw new RepositoryStateException($"store '{store.Name}' already holds a repository; open it instead");
-        var id = RepositoryId.New();
-        var (dataKey, envelope) = RepositoryKeys.Create(masterKey, id);
-        var config = new RepositoryConfig(RepositoryConfig.CurrentVersion, id, DateTimeOffset.UtcNow, envelope);
+        var repositoryId = id ?? RepositoryId.New();
+        var (dataKey, envelope) = RepositoryKeys.Create(masterKey, repositoryId);
+        var config = new RepositoryConfig(RepositoryConfig.CurrentVersion, repositoryId, DateTimeOffset.UtcNow, envelope);
         await store.PutAsync(StoreObjectKind.Config, ObjectNames.ConfigName, config.ToJson(), cancellationToken).ConfigureAwait(false);
         return new Repository(store, index, config, dataKey, options);
     }
@@ -389,7 +411,7 @@ public sealed partial class Repository : IAsyncDisposable
             }
             FaultPoints.Hit(FaultPoints.PackSealed);
 
-            await _store.PutAsync(StoreObjectKind.Pack, pack.Id.ToString(), pack.Bytes, cancellationToken).ConfigureAwait(false);
+            string location = await _store.PutAsync(StoreObjectKind.Pack, pack.Id.ToString(), pack.Bytes, cancellationToken).ConfigureAwait(false);
             FaultPoints.Hit(FaultPoints.PackStored);
 
             long recordBytes = 0;
@@ -400,7 +422,7 @@ public sealed partial class Repository : IAsyncDisposable
                     batch.PutChunk(Id, entry.Digest, entry.ToLocation(pack.Id));
                     recordBytes += entry.StoredLength;
                 }
-                batch.PutPack(Id, new PackRecord(pack.Id, _store.Name, pack.Bytes.Length, recordBytes, pack.Entries.Count, pack.Created));
+                batch.PutPack(Id, new PackRecord(pack.Id, location, pack.Bytes.Length, recordBytes, pack.Entries.Count, pack.Created));
                 batch.DeleteMeta(intent);
                 _index.Write(batch);
             }

@@ -41,7 +41,7 @@ public sealed partial class Repository
             try
             {
                 var table = await PackReader.ReadTableAsync(_store, packId, _cipher, cancellationToken).ConfigureAwait(false);
-                IndexPack(table, null);
+                IndexPack(table, info.Location, null);
                 packs++;
                 chunks += table.Entries.Count;
             }

@@ -52,7 +52,8 @@ public sealed partial class Repository
             try
             {
                 var table = await PackReader.ReadTableAsync(_store, packId, _cipher, cancellationToken).ConfigureAwait(false);
-                IndexPack(table, key);
+                string location = await _store.LocateAsync(StoreObjectKind.Pack, packId.ToString(), cancellationToken).ConfigureAwait(false) ?? _store.Name;
+                IndexPack(table, location, key);
                 recoveredPacks++;
             }
             catch (PackMissingException)
@@ -105,7 +106,7 @@ public sealed partial class Repository
     /// Indexes a pack from its table. A chunk the index already maps elsewhere keeps its place (the
     /// first stored copy wins), so the index never holds two answers and live bytes stay honest.
     /// </summary>
-    internal void IndexPack(PackTableContents table, byte[]? intentToClear)
+    internal void IndexPack(PackTableContents table, string location, byte[]? intentToClear)
     {
         using var batch = _index.CreateBatch();
         long live = 0;
@@ -116,7 +117,7 @@ public sealed partial class Repository
             batch.PutChunk(Id, entry.Digest, entry.ToLocation(table.Pack));
             live += entry.StoredLength;
         }
-        batch.PutPack(Id, new PackRecord(table.Pack, _store.Name, table.PackSize, live, table.Entries.Count, table.Created));
+        batch.PutPack(Id, new PackRecord(table.Pack, location, table.PackSize, live, table.Entries.Count, table.Created));
         if (intentToClear is not null)
             batch.DeleteMeta(intentToClear);
         _index.Write(batch);

@@ -11,8 +11,11 @@ public enum StoreObjectKind
     Snapshot,
 }
 
-/// <summary>An object's name and size as a listing reports it.</summary>
-public readonly record struct StoreObjectInfo(string Name, long Size);
+/// <summary>
+/// An object's name and size as a listing reports it, and where it is: the <see cref="IPackStore.Name"/> of the store
+/// (for a store made of several, the member) that holds it.
+/// </summary>
+public readonly record struct StoreObjectInfo(string Name, long Size, string Location);
 
 /// <summary>
 /// Where one repository's objects live: a directory, a bucket prefix, or a decorator over either.
@@ -27,8 +30,11 @@ public interface IPackStore
     /// <summary>
     /// Stores an object. When the task completes the object is durable and visible under its final
     /// name; a crash before then leaves either nothing or the previous object, never a torn one.
+    /// Returns where it went: this store's <see cref="Name"/>, or for a store made of several, the
+    /// member's, which the pack table records so that reads go straight there.
     /// </summary>
-    Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    /// <exception cref="StoreUnavailableException">The store cannot be reached or keeps failing.</exception>
+    Task<string> PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a whole object. Throws <see cref="StoreObjectNotFoundException"/> when it is absent.</summary>
     Task<byte[]> ReadAllAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default);
@@ -48,4 +54,25 @@ public interface IPackStore
 
     /// <summary>Removes an object; removing an absent one is not an error.</summary>
     Task DeleteAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Where the object is (see <see cref="StoreObjectInfo.Location"/>), or null when no part of the store holds it.</summary>
+    async Task<string?> LocateAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) =>
+        await GetSizeAsync(kind, name, cancellationToken).ConfigureAwait(false) is null ? null : Name;
+
+    /// <summary>
+    /// Asks the store whether it answers at all (a health probe): returns normally when it does, whatever it holds, and
+    /// throws <see cref="StoreUnavailableException"/> (or the failure) when it does not.
+    /// </summary>
+    async Task ProbeAsync(CancellationToken cancellationToken = default) =>
+        await GetSizeAsync(StoreObjectKind.Config, ObjectNames.ConfigName, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>
+/// A store made of others (fallback, tiered), which reads from the member a pack was put in when it knows: the
+/// repository hands it the pack table's answer, so a read never waits on a member that lacks the pack.
+/// </summary>
+public interface IPlacedStore : IPackStore
+{
+    /// <summary>Gives the store a way to ask where a pack is (a member's name), or null when that is not known.</summary>
+    void UsePlacement(Func<string, string?> packLocation);
 }

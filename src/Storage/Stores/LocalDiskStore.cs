@@ -43,7 +43,7 @@ public sealed partial class LocalDiskStore : IPackStore
         return store;
     }
 
-    public async Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public async Task<string> PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         string final = PathOf(kind, name);
         string folder = Path.GetDirectoryName(final)!;
@@ -69,6 +69,7 @@ public sealed partial class LocalDiskStore : IPackStore
         SyncDirectory(folder);
         if (newFolder)
             SyncDirectory(Path.GetDirectoryName(folder)!);
+        return Name;
     }
 
     public async Task<byte[]> ReadAllAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default)
@@ -100,9 +101,12 @@ public sealed partial class LocalDiskStore : IPackStore
         await Task.Yield();
         if (kind == StoreObjectKind.Config)
         {
-            var config = new FileInfo(PathOf(kind, ObjectNames.ConfigName));
-            if (config.Exists)
-                yield return new StoreObjectInfo(ObjectNames.ConfigName, config.Length);
+            foreach (var name in ObjectNames.ConfigNames)
+            {
+                var config = new FileInfo(PathOf(kind, name));
+                if (config.Exists)
+                    yield return new StoreObjectInfo(name, config.Length, Name);
+            }
             yield break;
         }
         string folder = Path.Combine(_root, FolderOf(kind));
@@ -114,7 +118,7 @@ public sealed partial class LocalDiskStore : IPackStore
             cancellationToken.ThrowIfCancellationRequested();
             // Anything not named like an object (an operator's stray file) is not ours to report.
             if (ObjectNames.IsValid(kind, file.Name) && file.FullName == PathOf(kind, file.Name))
-                yield return new StoreObjectInfo(file.Name, file.Length);
+                yield return new StoreObjectInfo(file.Name, file.Length, Name);
         }
     }
 

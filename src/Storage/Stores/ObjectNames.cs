@@ -8,6 +8,10 @@ namespace Bunker.Storage.Stores;
 public static class ObjectNames
 {
     public const string ConfigName = "config";
+    /// <summary>The repository's tenant and name, sealed with its data key: what recovery from the store alone needs to re-register it.</summary>
+    public const string OwnerName = "owner";
+    /// <summary>Every object of kind Config a repository may hold.</summary>
+    public static IReadOnlyList<string> ConfigNames { get; } = [ConfigName, OwnerName];
 
     public static void Validate(StoreObjectKind kind, string name)
     {
@@ -17,7 +21,7 @@ public static class ObjectNames
 
     public static bool IsValid(StoreObjectKind kind, string name) => kind switch
     {
-        StoreObjectKind.Config => name == ConfigName,
+        StoreObjectKind.Config => name is ConfigName or OwnerName,
         StoreObjectKind.Pack or StoreObjectKind.Snapshot => IsLowerHex64(name),
         _ => false,
     };

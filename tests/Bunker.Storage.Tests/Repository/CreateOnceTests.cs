@@ -192,14 +192,14 @@ public class CreateOnceTests
 
         public int ManifestPuts => Volatile.Read(ref _manifestPuts);
 
-        public override async Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        public override async Task<string> PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         {
             if (kind == StoreObjectKind.Snapshot)
             {
                 Interlocked.Increment(ref _manifestPuts);
                 await Task.Delay(50, cancellationToken);
             }
-            await base.PutAsync(kind, name, data, cancellationToken);
+            return await base.PutAsync(kind, name, data, cancellationToken);
         }
     }
 

@@ -6,7 +6,7 @@ namespace Bunker.Storage.Tests.Repository;
 internal abstract class DelegatingStore(IPackStore inner) : IPackStore
 {
     public string Name => inner.Name;
-    public virtual Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.PutAsync(kind, name, data, cancellationToken);
+    public virtual Task<string> PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.PutAsync(kind, name, data, cancellationToken);
     public virtual Task ReadRangeAsync(StoreObjectKind kind, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(kind, name, offset, destination, cancellationToken);
     public Task<byte[]> ReadAllAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.ReadAllAsync(kind, name, cancellationToken);
     public Task<long?> GetSizeAsync(StoreObjectKind kind, string name, CancellationToken cancellationToken = default) => inner.GetSizeAsync(kind, name, cancellationToken);

@@ -66,7 +66,7 @@ public sealed class LostPackTests
     private sealed class SwitchableStore(IPackStore inner) : DelegatingStore(inner)
     {
         public volatile bool FailPacks;
-        public override Task PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        public override Task<string> PutAsync(StoreObjectKind kind, string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
             => FailPacks && kind == StoreObjectKind.Pack ? throw new IOException("disk full") : base.PutAsync(kind, name, data, cancellationToken);
     }
 }

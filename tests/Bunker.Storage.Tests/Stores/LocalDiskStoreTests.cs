@@ -24,7 +24,7 @@ public sealed class LocalDiskStoreTests : IDisposable
 
         var listed = new List<StoreObjectInfo>();
         await foreach (var info in store.ListAsync(StoreObjectKind.Pack)) listed.Add(info);
-        Assert.Equal([new StoreObjectInfo(Name, 10_000)], listed);
+        Assert.Equal([new StoreObjectInfo(Name, 10_000, "local")], listed);
 
         await store.DeleteAsync(StoreObjectKind.Pack, Name);
         Assert.Null(await store.GetSizeAsync(StoreObjectKind.Pack, Name));
