@@ -48,6 +48,7 @@ public static class Cli
                 TenantCommands.Create(context),
                 RepositoryCommands.Create(context),
                 TokenCommands.Create(context),
+                StatusCommand.Create(context),
             },
         };
         foreach (var option in context.GlobalOptions) root.Options.Add(option);

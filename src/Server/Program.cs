@@ -3,6 +3,8 @@ using Bunker.Server.Hosting;
 
 // bunkerd: with no command it serves (see Bunkerd); the commands below act on a data directory
 // directly, for an operator on the machine while the daemon is stopped.
+if (args.Length > 0 && args[0] == "recover")
+    return await Recovery.RunAsync(args);
 string[] localCommands = ["init", "backup-file", "restore-file", "snapshots", "check", "rebuild-index", "-h", "--help"];
 foreach (var arg in args)
 {

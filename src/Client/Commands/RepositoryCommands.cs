@@ -50,5 +50,6 @@ internal static class RepositoryCommands
         ["name"] = repository.Name,
         ["id"] = Id(repository),
         ["created"] = Formats.JsonTime(repository.CreatedUnix),
+        ["store"] = repository.Store,
     };
 }

@@ -112,6 +112,8 @@ public sealed class Bunkerd : IAsyncDisposable
         using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
         var startupLog = loggerFactory.CreateLogger("bunkerd");
 
+        // The stores first: a configuration mistake stops start-up before the data directory is touched.
+        var stores = Stores.StoreCatalog.Create(options);
         var masterKey = DataDirectory.LoadOrCreateMasterKey(options.Data, env, message => startupLog.LogWarning("{Message}", message));
         BunkerIndex index;
         try
@@ -140,8 +142,11 @@ public sealed class Bunkerd : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(sessions);
-        builder.Services.AddSingleton(sp => new RepositoryHost(options.Data, index, masterKey, registry,
+        builder.Services.AddSingleton(stores);
+        builder.Services.AddSingleton(sp => new RepositoryHost(stores, index, masterKey, registry,
             new RepositoryOptions { PackTargetSize = options.PackTargetSize }, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RepositoryHost>()));
+        builder.Services.AddSingleton<Stores.StoreJobs>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Stores.StoreJobs>());
         builder.Services.AddSingleton<RepositoryService>();
         builder.Services.AddSingleton<AdminService>();
         builder.Services.AddBunkerGrpc(o =>
@@ -226,6 +231,7 @@ public sealed class Bunkerd : IAsyncDisposable
         }
         await App.DisposeAsync().ConfigureAwait(false);
         await Host.DisposeAsync().ConfigureAwait(false);
+        Host.Stores.Dispose();
         _index.Dispose();
         _masterKey.Dispose();
     }

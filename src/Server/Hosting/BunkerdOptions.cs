@@ -22,6 +22,16 @@ public sealed class BunkerdOptions
     public int ShutdownSeconds { get; set; } = 30;
     /// <summary>Pack seal size in bytes (default 32 MiB).</summary>
     public int PackTargetSize { get; set; } = Storage.Packs.PackFormat.DefaultTargetSize;
+    /// <summary>Named stores (see <see cref="Stores.StoreSettings"/>); "local", the data directory's repos/, exists unless defined here.</summary>
+    public Dictionary<string, Stores.StoreSettings> Stores { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The store new repositories go to.</summary>
+    public string DefaultStore { get; set; } = Server.Stores.StoreCatalog.LocalName;
+    /// <summary>TENANT/REPOSITORY to a store name, for new repositories that should not go to the default.</summary>
+    public Dictionary<string, string> RepositoryStores { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>How often fallback members are probed.</summary>
+    public double ProbeSeconds { get; set; } = 10;
+    /// <summary>How often reconciliation (fallback back to primary) and tiering (hot to cold) run.</summary>
+    public double StoreJobSeconds { get; set; } = 60;
 
     public void Validate()
     {
@@ -34,6 +44,7 @@ public sealed class BunkerdOptions
         if (MaxMessageSize < Storage.Packs.PackFormat.MaxChunkSize + 4096)
             throw new ArgumentException($"MaxMessageSize must be at least {Storage.Packs.PackFormat.MaxChunkSize + 4096} to carry the largest chunk");
         if (ShutdownSeconds < 0) throw new ArgumentException("ShutdownSeconds must not be negative");
+        if (ProbeSeconds <= 0 || StoreJobSeconds <= 0) throw new ArgumentException("ProbeSeconds and StoreJobSeconds must be positive");
     }
 }
 

@@ -17,7 +17,7 @@ namespace Bunker.Server.Hosting;
 /// </summary>
 public sealed class RepositoryHost : IAsyncDisposable
 {
-    private readonly string _reposRoot;
+    private readonly Stores.StoreCatalog _stores;
     private readonly BunkerIndex _index;
     private readonly MasterKey _masterKey;
     private readonly RepositoryOptions _options;
@@ -25,9 +25,9 @@ public sealed class RepositoryHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<StorageRepository>>> _open = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _createLock = new(1, 1);
 
-    public RepositoryHost(string dataDirectory, BunkerIndex index, MasterKey masterKey, Registry registry, RepositoryOptions options, ILogger logger)
+    public RepositoryHost(Stores.StoreCatalog stores, BunkerIndex index, MasterKey masterKey, Registry registry, RepositoryOptions options, ILogger logger)
     {
-        _reposRoot = Path.Combine(dataDirectory, "repos");
+        _stores = stores;
         _index = index;
         _masterKey = masterKey;
         _options = options;
@@ -37,8 +37,34 @@ public sealed class RepositoryHost : IAsyncDisposable
 
     public Registry Registry { get; }
     public BunkerIndex Index => _index;
+    public Stores.StoreCatalog Stores => _stores;
+
+    /// <summary>The named store a registered repository lives in.</summary>
+    public static string StoreOf(RepositoryRecord record) => record.Store.Length > 0 ? record.Store : Server.Stores.StoreCatalog.LocalName;
 
     public static string StorePath(string dataDirectory, string tenant, string repository) => Path.Combine(dataDirectory, "repos", tenant, repository);
+
+    /// <summary>The repositories that are open now, with their records (for the store jobs and status).</summary>
+    public async Task<List<(RepositoryRecord Record, StorageRepository Repository)>> OpenAllAsync(CancellationToken cancellationToken)
+    {
+        var open = new List<(RepositoryRecord, StorageRepository)>();
+        foreach (var tenant in Registry.ListTenants())
+        {
+            foreach (var record in Registry.ListRepositories(tenant.Name))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    open.Add((record, await GetAsync(record).ConfigureAwait(false)));
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException)
+                {
+                    _logger.LogWarning("Repository {Tenant}/{Repository} cannot be opened: {Error}", record.Tenant, record.Name, e.Message);
+                }
+            }
+        }
+        return open;
+    }
 
     /// <summary>Creates a repository's store and records it. A store left by a create that died before recording is adopted.</summary>
     public async Task<RepositoryRecord> CreateAsync(string tenant, string name, CancellationToken cancellationToken)
@@ -54,20 +80,23 @@ public sealed class RepositoryHost : IAsyncDisposable
                 throw new RegistryNotFoundException($"tenant '{tenant}' not found");
             if (Registry.TryGetRepository(tenant, name, out _))
                 throw new RegistryConflictException($"repository '{tenant}/{name}' already exists");
-            var store = LocalDiskStore.Open(Path.Combine(_reposRoot, tenant, name));
-            RepositoryId id;
+            string storeName = _stores.StoreFor(tenant, name);
+            var id = RepositoryId.New();
+            var store = _stores.Open(storeName, tenant, name, id);
             if (await store.GetSizeAsync(StoreObjectKind.Config, ObjectNames.ConfigName, cancellationToken).ConfigureAwait(false) is null)
             {
-                await using var created = await StorageRepository.CreateAsync(store, _index, _masterKey, _options, cancellationToken).ConfigureAwait(false);
-                id = created.Id;
+                await using var created = await StorageRepository.CreateAsync(store, _index, _masterKey, _options, cancellationToken, id).ConfigureAwait(false);
+                await created.WriteOwnerAsync(new RepositoryOwner(tenant, name, storeName), cancellationToken).ConfigureAwait(false);
             }
             else
             {
+                // A store laid out by name (local) may hold what a create that died before recording left.
                 await using var adopted = await StorageRepository.OpenAsync(store, _index, _masterKey, _options, cancellationToken).ConfigureAwait(false);
                 id = adopted.Id;
+                await adopted.WriteOwnerAsync(new RepositoryOwner(tenant, name, storeName), cancellationToken).ConfigureAwait(false);
                 _logger.LogWarning("Adopted the existing store of repository {Tenant}/{Repository} (a create that did not finish)", tenant, name);
             }
-            return Registry.AddRepository(tenant, name, id);
+            return Registry.AddRepository(tenant, name, id, storeName);
         }
         finally
         {
@@ -91,12 +120,23 @@ public sealed class RepositoryHost : IAsyncDisposable
 
     private async Task<StorageRepository> OpenAsync(RepositoryRecord record)
     {
-        var store = LocalDiskStore.Open(Path.Combine(_reposRoot, record.Tenant, record.Name));
+        var expected = new RepositoryId(record.Id.Span);
+        var store = _stores.Open(StoreOf(record), record.Tenant, record.Name, expected);
         var repository = await StorageRepository.OpenAsync(store, _index, _masterKey, _options).ConfigureAwait(false);
-        if (repository.Id != new RepositoryId(record.Id.Span))
+        if (repository.Id != expected)
         {
             await repository.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidDataException($"repository {record.Tenant}/{record.Name}: its store holds repository {repository.Id}, the registry says {new RepositoryId(record.Id.Span)}");
+            throw new InvalidDataException($"repository {record.Tenant}/{record.Name}: its store holds repository {repository.Id}, the registry says {expected}");
+        }
+        try
+        {
+            // Repositories made before owner objects existed get one, so that their store alone can be recovered.
+            if (await repository.ReadOwnerAsync().ConfigureAwait(false) is not { Store: not null })
+                await repository.WriteOwnerAsync(new RepositoryOwner(record.Tenant, record.Name, StoreOf(record))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            _logger.LogWarning("Repository {Tenant}/{Repository}: its owner object could not be checked or written: {Error}", record.Tenant, record.Name, e.Message);
         }
         var recovery = repository.Recovery;
         if (recovery.FoundAnything)

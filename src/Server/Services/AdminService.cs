@@ -13,12 +13,15 @@ namespace Bunker.Server.Services;
 /// </summary>
 public sealed class AdminService : Admin.AdminBase
 {
+    private static readonly long StartedUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly RepositoryHost _host;
+    private readonly Stores.StoreJobs _jobs;
     private readonly ILogger _logger;
 
-    public AdminService(RepositoryHost host, ILogger<AdminService> logger)
+    public AdminService(RepositoryHost host, Stores.StoreJobs jobs, ILogger<AdminService> logger)
     {
         _host = host;
+        _jobs = jobs;
         _logger = logger;
     }
 
@@ -129,7 +132,70 @@ public sealed class AdminService : Admin.AdminBase
     }
 
     private static RepositoryInfo ToInfo(RepositoryRecord record) =>
-        new() { Tenant = record.Tenant, Name = record.Name, Id = record.Id, CreatedUnix = record.CreatedUnix };
+        new() { Tenant = record.Tenant, Name = record.Name, Id = record.Id, CreatedUnix = record.CreatedUnix, Store = RepositoryHost.StoreOf(record) };
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) => ServiceErrors.Guard(async () =>
+    {
+        var principal = CallAuth.Require(context, "reading the status", Role.Admin);
+        var stores = _host.Stores;
+        var response = new StatusResponse
+        {
+            ServerVersion = typeof(AdminService).Assembly.GetName().Version?.ToString() ?? "",
+            StartedUnix = StartedUnix,
+        };
+        foreach (var (name, settings) in stores.Settings.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var status = new StoreStatus { Name = name, Type = settings.Type, Healthy = true };
+            if (stores.Health.TryGetValue(name, out var health))
+            {
+                status.Healthy = health.IsHealthy;
+                status.SinceUnix = health.Since.ToUnixTimeSeconds();
+                status.LastError = health.LastError ?? "";
+                status.Failures = health.Failures;
+            }
+            if (settings.Type == "fallback")
+            {
+                status.Members.AddRange(settings.Members);
+                status.Degraded = stores.Health.TryGetValue(settings.Members[0], out var primary) && !primary.IsHealthy;
+                response.Degraded |= status.Degraded;
+            }
+            if (settings.Type == "tiered") status.Members.AddRange([settings.Hot!, settings.Cold!]);
+            if (stores.Buckets.TryGetValue(name, out var bucket))
+            {
+                var c = bucket.Counts;
+                status.S3 = new S3RequestCounts
+                {
+                    Puts = c.Puts, MultipartRequests = c.MultipartRequests, Gets = c.Gets, Heads = c.Heads, Lists = c.Lists, Deletes = c.Deletes,
+                    Retries = c.Retries, BytesUploaded = c.BytesUploaded, BytesDownloaded = c.BytesDownloaded,
+                };
+            }
+            response.Stores.Add(status);
+        }
+        var states = _jobs.States.ToDictionary(s => s.Repository, StringComparer.Ordinal);
+        foreach (var tenant in Registry.ListTenants())
+        {
+            if (!principal.IsServerAdmin && tenant.Name != principal.Tenant) continue;
+            foreach (var record in Registry.ListRepositories(tenant.Name))
+            {
+                if (!principal.MayUse(record.Name)) continue;
+                var entry = new RepositoryStoreStatus { Repository = record.Tenant + "/" + record.Name, Store = RepositoryHost.StoreOf(record) };
+                var id = new Bunker.Index.RepositoryId(record.Id.Span);
+                foreach (var pack in _host.Index.Packs.Scan(id))
+                {
+                    entry.PacksByLocation[pack.Location] = entry.PacksByLocation.GetValueOrDefault(pack.Location) + 1;
+                    entry.BytesByLocation[pack.Location] = entry.BytesByLocation.GetValueOrDefault(pack.Location) + pack.Size;
+                }
+                if (states.TryGetValue(entry.Repository, out var state))
+                {
+                    entry.CheckedUnix = state.At.ToUnixTimeSeconds();
+                    entry.LastError = state.Error ?? "";
+                }
+                response.Repositories.Add(entry);
+            }
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+        return response;
+    });
 
     private static TokenInfo ToInfo(TokenRecord record)
     {

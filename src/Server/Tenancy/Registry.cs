@@ -56,7 +56,8 @@ public sealed class Registry
     // ---- repositories --------------------------------------------------------------------------
 
     /// <summary>Records a repository whose store has been created. The tenant must exist.</summary>
-    public RepositoryRecord AddRepository(string tenant, string name, RepositoryId id)
+    /// <param name="store">The named store that holds it ("local" for the data directory's).</param>
+    public RepositoryRecord AddRepository(string tenant, string name, RepositoryId id, string store = "local")
     {
         lock (_writeLock)
         {
@@ -64,7 +65,7 @@ public sealed class Registry
                 throw new RegistryNotFoundException($"tenant '{tenant}' not found");
             if (TryGetRepository(tenant, name, out _))
                 throw new RegistryConflictException($"repository '{tenant}/{name}' already exists");
-            var record = new RepositoryRecord { Tenant = tenant, Name = name, Id = ByteString.CopyFrom(id.ToArray()), CreatedUnix = Now };
+            var record = new RepositoryRecord { Tenant = tenant, Name = name, Id = ByteString.CopyFrom(id.ToArray()), CreatedUnix = Now, Store = store == "local" ? "" : store };
             Put(Key(RepositoryPrefix, tenant + "/" + name), record);
             return record;
         }

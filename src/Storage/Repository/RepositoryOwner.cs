@@ -4,8 +4,8 @@ using Bunker.Storage.Stores;
 
 namespace Bunker.Storage;
 
-/// <summary>The tenant and name a repository is registered under in bunkerd.</summary>
-public sealed record RepositoryOwner(string Tenant, string Repository);
+/// <summary>The tenant and name a repository is registered under in bunkerd, and the named store it was put in (null: not recorded).</summary>
+public sealed record RepositoryOwner(string Tenant, string Repository, string? Store = null);
 
 public sealed partial class Repository
 {
@@ -19,7 +19,7 @@ public sealed partial class Repository
     public async Task WriteOwnerAsync(RepositoryOwner owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
-        byte[] plain = JsonSerializer.SerializeToUtf8Bytes(new OwnerJson { Tenant = owner.Tenant, Repository = owner.Repository, Id = Id.ToString() });
+        byte[] plain = JsonSerializer.SerializeToUtf8Bytes(new OwnerJson { Tenant = owner.Tenant, Repository = owner.Repository, Store = owner.Store, Id = Id.ToString() });
         var sealedBytes = new byte[plain.Length + ChunkCipher.Overhead];
         _cipher.Seal(plain, OwnerDomain, sealedBytes);
         await _store.PutAsync(StoreObjectKind.Config, ObjectNames.OwnerName, sealedBytes, cancellationToken).ConfigureAwait(false);
@@ -60,13 +60,14 @@ public sealed partial class Repository
         }
         if (parsed is null || string.IsNullOrEmpty(parsed.Tenant) || string.IsNullOrEmpty(parsed.Repository) || parsed.Id != Id.ToString())
             throw new InvalidDataException($"repository {Id}: its owner object names no tenant and repository, or another repository's id");
-        return new RepositoryOwner(parsed.Tenant, parsed.Repository);
+        return new RepositoryOwner(parsed.Tenant, parsed.Repository, string.IsNullOrEmpty(parsed.Store) ? null : parsed.Store);
     }
 
     private sealed class OwnerJson
     {
         [System.Text.Json.Serialization.JsonPropertyName("tenant")] public string Tenant { get; set; } = "";
         [System.Text.Json.Serialization.JsonPropertyName("repository")] public string Repository { get; set; } = "";
+        [System.Text.Json.Serialization.JsonPropertyName("store")] public string? Store { get; set; }
         [System.Text.Json.Serialization.JsonPropertyName("id")] public string Id { get; set; } = "";
     }
 }

@@ -156,6 +156,47 @@ public sealed class DaemonProcessTests : IDisposable
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Theory]
+    [InlineData("{\"Stores\": {\"x\": {\"Type\": \"ftp\"}}}", "store 'x': Type must be local, s3, fallback or tiered")]
+    [InlineData("{\"Stores\": {\"x\": {\"Type\": \"s3\"}}}", "store 'x': an s3 store needs Bucket")]
+    [InlineData("{\"Stores\": {\"x\": {\"Type\": \"s3\", \"Bucket\": \"b\", \"Endpoint\": \"ftp://h\"}}}", "Endpoint must be an http:// or https:// URL")]
+    [InlineData("{\"Stores\": {\"x\": {\"Type\": \"s3\", \"Bucket\": \"b\", \"AccessKey\": \"k\"}}}", "give both AccessKey and SecretKey")]
+    [InlineData("{\"Stores\": {\"f\": {\"Type\": \"fallback\", \"Members\": [\"local\"]}}}", "needs at least two Members")]
+    [InlineData("{\"Stores\": {\"f\": {\"Type\": \"fallback\", \"Members\": [\"local\", \"nowhere\"]}}}", "member 'nowhere' is not a configured store")]
+    [InlineData("{\"Stores\": {\"f\": {\"Type\": \"fallback\", \"Members\": [\"local\", \"g\"]}, \"g\": {\"Type\": \"fallback\", \"Members\": [\"local\", \"f\"]}}}", "appears twice in it")]
+    [InlineData("{\"Stores\": {\"t\": {\"Type\": \"tiered\", \"Hot\": \"local\", \"Cold\": \"local\"}}}", "Hot and Cold must be different stores")]
+    [InlineData("{\"DefaultStore\": \"elsewhere\"}", "DefaultStore 'elsewhere' is not one of the stores")]
+    [InlineData("{\"RepositoryStores\": {\"acme/main\": \"elsewhere\"}}", "names store 'elsewhere', which is not configured")]
+    [InlineData("{\"Stores\": {\"Bad Name\": {\"Type\": \"local\", \"Path\": \"/x\"}}}", "store name 'Bad Name' must be")]
+    public async Task A_bad_store_configuration_stops_start_up_with_a_clear_message(string json, string message)
+    {
+        string config = Path.Combine(_root, $"stores-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, json);
+        var (code, output) = await DaemonProcess.RunToExitAsync(null, "--data", Data, "--config", config);
+        Assert.Equal(2, code);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(Directory.Exists(Path.Combine(Data, "index")), "nothing is made before the configuration is known to be good");
+    }
+
+    [Fact]
+    public async Task Recover_refuses_a_data_directory_that_is_not_empty_and_bad_arguments()
+    {
+        string config = Path.Combine(_root, "recover.json");
+        File.WriteAllText(config, "{}");
+        Directory.CreateDirectory(Data);
+        File.WriteAllText(Path.Combine(Data, "something"), "x");
+        var (code, output) = await DaemonProcess.RunToExitAsync(null, "recover", "--store", config, "--master-key", "/nonexistent", "--data", Data);
+        Assert.Equal(2, code);
+        Assert.Contains("is not empty", output);
+        (code, output) = await DaemonProcess.RunToExitAsync(null, "recover", "--store", config);
+        Assert.Equal(2, code);
+        Assert.Contains("usage: bunkerd recover", output);
+        (code, output) = await DaemonProcess.RunToExitAsync(null, "recover", "--store", config, "--master-key", "/nonexistent", "--data", Path.Combine(_root, "new"), "--store-name", "nope");
+        Assert.Equal(2, code);
+        Assert.Contains("store 'nope' is not defined", output);
+    }
+
     [Fact]
     public async Task The_environment_admin_token_works_and_no_file_is_written()
     {

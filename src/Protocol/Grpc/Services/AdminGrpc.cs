@@ -22,6 +22,8 @@ public static partial class Admin
         ServiceDescriptors.Create(MethodType.Unary, ServiceName, "ListTokens", ListTokensRequest.Parser, ListTokensResponse.Parser);
     public static readonly Method<RevokeTokenRequest, TokenInfo> RevokeTokenMethod =
         ServiceDescriptors.Create(MethodType.Unary, ServiceName, "RevokeToken", RevokeTokenRequest.Parser, TokenInfo.Parser);
+    public static readonly Method<StatusRequest, StatusResponse> StatusMethod =
+        ServiceDescriptors.Create(MethodType.Unary, ServiceName, "Status", StatusRequest.Parser, StatusResponse.Parser);
 
     /// <summary>Server side: override the calls the server implements; the rest answer UNIMPLEMENTED.</summary>
     public abstract class AdminBase : IBindableService
@@ -33,6 +35,7 @@ public static partial class Admin
         public virtual Task<CreateTokenResponse> CreateToken(CreateTokenRequest request, ServerCallContext context) => throw Unimplemented();
         public virtual Task<ListTokensResponse> ListTokens(ListTokensRequest request, ServerCallContext context) => throw Unimplemented();
         public virtual Task<TokenInfo> RevokeToken(RevokeTokenRequest request, ServerCallContext context) => throw Unimplemented();
+        public virtual Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) => throw Unimplemented();
 
         public void BindService(ServiceBinder binder)
         {
@@ -43,6 +46,7 @@ public static partial class Admin
             binder.AddMethod(CreateTokenMethod, CreateToken);
             binder.AddMethod(ListTokensMethod, ListTokens);
             binder.AddMethod(RevokeTokenMethod, RevokeToken);
+            binder.AddMethod(StatusMethod, Status);
         }
     }
 
@@ -66,5 +70,7 @@ public static partial class Admin
             CallInvoker.AsyncUnaryCall(ListTokensMethod, null, options, request);
         public virtual AsyncUnaryCall<TokenInfo> RevokeTokenAsync(RevokeTokenRequest request, CallOptions options = default) =>
             CallInvoker.AsyncUnaryCall(RevokeTokenMethod, null, options, request);
+        public virtual AsyncUnaryCall<StatusResponse> StatusAsync(StatusRequest request, CallOptions options = default) =>
+            CallInvoker.AsyncUnaryCall(StatusMethod, null, options, request);
     }
 }

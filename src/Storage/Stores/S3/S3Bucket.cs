@@ -271,6 +271,10 @@ public sealed class S3Bucket : IDisposable
             return answer;
         }, cancellationToken);
 
+    /// <summary>Asks the bucket anything (a HEAD of a key that need not exist): returns when it answers, throws when it does not.</summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken) =>
+        await SizeAsync(Options.Prefix + ".bunker-probe", cancellationToken).ConfigureAwait(false);
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(key, async token =>
         {
@@ -307,7 +311,7 @@ public sealed class S3Bucket : IDisposable
         {
             throw new StoreUnavailableException(Name, $"{key}: {(int)e.StatusCode} {e.ErrorCode}: {e.Message}", e);
         }
-        catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException && e is not StoreException)
+        catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException or TimeoutException or OperationCanceledException && e is not StoreException)
         {
             throw new StoreUnavailableException(Name, $"{key}: {e.Message}", e);
         }
@@ -320,7 +324,8 @@ public sealed class S3Bucket : IDisposable
         AmazonS3Exception s3 => (int)s3.StatusCode >= 500 || s3.StatusCode == HttpStatusCode.TooManyRequests
             || s3.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" or "ServiceUnavailable" or "RequestTimeTooSkewed",
         AmazonServiceException service => (int)service.StatusCode >= 500 || service.StatusCode == HttpStatusCode.TooManyRequests,
-        TimeoutRejectedException or HttpRequestException or IOException or AmazonClientException => true,
+        // The SDK's own per-request timeout surfaces as System.TimeoutException.
+        TimeoutRejectedException or TimeoutException or HttpRequestException or IOException or AmazonClientException => true,
         // The SDK reports its own timeout as a cancellation that nobody asked for.
         OperationCanceledException or TaskCanceledException => true,
         _ => false,
