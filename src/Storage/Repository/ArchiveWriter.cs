@@ -66,6 +66,7 @@ public sealed class ArchiveWriter
         // A hole (zeros, no chunk) has nothing in the repository to check.
         if (!digest.IsHole)
         {
+            _repository.MarkReferenced(digest);
             _unchecked[_uncheckedCount++] = digest;
             if (_uncheckedCount == CheckBatch)
                 CheckPending();

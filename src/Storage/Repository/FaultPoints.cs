@@ -18,6 +18,15 @@ public static class FaultPoints
     /// <summary>A snapshot's forget intent is recorded, but its manifest is still in the store and the catalog.</summary>
     public const string SnapshotForgetIntent = "snapshot-forget-intent";
 
+    /// <summary>A collection has marked everything live; nothing is removed yet.</summary>
+    public const string GcMarked = "gc-marked";
+    /// <summary>A pack is recorded as condemned; its chunks are still in the index.</summary>
+    public const string GcCondemned = "gc-condemned";
+    /// <summary>A rewritten pack's live chunks are in new packs and indexed there; the old pack is not yet condemned.</summary>
+    public const string GcRewritten = "gc-rewritten";
+    /// <summary>A condemned pack is gone from the store; its pack record is not yet.</summary>
+    public const string GcPackDeleted = "gc-pack-deleted";
+
     public static Action<string>? Hook { get; set; }
 
     internal static void Hit(string point) => Hook?.Invoke(point);

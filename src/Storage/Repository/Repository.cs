@@ -147,6 +147,7 @@ public sealed partial class Repository : IAsyncDisposable
         var actual = ChunkDigest.Compute(raw.Span);
         if (actual != digest)
             throw new ChunkDigestMismatchException(digest, actual);
+        MarkReferenced(digest);
         if (!Reserve(digest))
             return false;
 
@@ -184,6 +185,7 @@ public sealed partial class Repository : IAsyncDisposable
             : DecodedDigest(codec, encoded.Span, rawLength);
         if (actual != digest)
             throw new ChunkDigestMismatchException(digest, actual);
+        MarkReferenced(digest);
         if (!Reserve(digest))
             return false;
         try
@@ -236,11 +238,29 @@ public sealed partial class Repository : IAsyncDisposable
                 present[i] |= pending[i];
                 if (present[i]) count++;
             }
+            // A collection running now must not sweep what a writer was just told is there.
+            if (_marks is not null && count > 0) MarkPresent(digests, present);
             return count;
         }
         finally
         {
             ArrayPool<bool>.Shared.Return(pending);
+        }
+    }
+
+    private void MarkPresent(ReadOnlySpan<ChunkDigest> digests, ReadOnlySpan<bool> present)
+    {
+        var found = ArrayPool<ChunkDigest>.Shared.Rent(digests.Length);
+        try
+        {
+            int n = 0;
+            for (int i = 0; i < digests.Length; i++)
+                if (present[i]) found[n++] = digests[i];
+            MarkReferenced(found.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<ChunkDigest>.Shared.Return(found);
         }
     }
 
