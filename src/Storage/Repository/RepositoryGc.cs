@@ -125,9 +125,26 @@ public sealed partial class Repository
             foreach (var record in _index.Packs.Scan(Id).ToList())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                // Packs sealed since the start hold only chunks this collection's barrier saw; packs already condemned wait for their grace.
-                if (record.Created >= started || IsCondemned(record.Id)) continue;
-                var tally = packs.GetValueOrDefault(record.Id) ?? new PackTally();
+                // Packs sealed since the start hold only chunks this collection's barrier saw.
+                if (record.Created >= started) continue;
+                var tally = packs.GetValueOrDefault(record.Id);
+                if (IsCondemned(record.Id))
+                {
+                    // Condemned earlier. A crash between the condemnation and the removal of its entries may have left
+                    // some in the index, and a writer since may have used one: then it lives again; else its entries go
+                    // (again, if need be) and it waits for its grace.
+                    if (tally is null) continue;
+                    if (tally.LiveBytes > 0)
+                    {
+                        if (!options.DryRun) Uncondemn(record.Id);
+                    }
+                    else
+                    {
+                        if (!options.DryRun) await CondemnAsync(record, marks, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                tally ??= new PackTally();
                 double share = record.Size == 0 ? 0 : (double)tally.LiveBytes / Math.Max(1, tally.LiveBytes + tally.DeadBytes);
                 bool empty = tally.LiveBytes == 0;
                 bool rewrite = !empty && options.RepackBelow > 0 && share < options.RepackBelow;
@@ -352,6 +369,13 @@ public sealed partial class Repository
     }
 
     private bool IsCondemned(PackId pack) => _index.Meta.TryGet(IntentKey(CondemnedPrefix, pack.ToArray()), out _);
+
+    private void Uncondemn(PackId pack)
+    {
+        using var batch = _index.CreateBatch();
+        batch.DeleteMeta(IntentKey(CondemnedPrefix, pack.ToArray()));
+        _index.Write(batch);
+    }
 
     /// <summary>Deletes condemned packs whose grace is over: the store object first, then the pack record and the mark of condemnation.</summary>
     private async Task<(int Deleted, long Bytes)> DeleteCondemnedAsync(TimeSpan grace, List<string> problems, CancellationToken cancellationToken)

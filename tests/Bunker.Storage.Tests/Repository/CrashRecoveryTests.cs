@@ -120,38 +120,11 @@ public class CrashRecoveryTests
     /// <summary>Runs the child to completion (returns the snapshot id) or, with a point, until it stops there, then kills it.</summary>
     private static async Task<string> RunChildAsync(string root, ulong seed, int bytes, string? point)
     {
-        using var child = StartChild(root, seed, bytes, point);
-        var stderr = child.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (await child.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (point is null && line.StartsWith("COMMITTED ", StringComparison.Ordinal))
-            {
-                await child.WaitForExitAsync(timeout.Token);
-                Assert.Equal(0, child.ExitCode);
-                return line["COMMITTED ".Length..];
-            }
-            if (point is not null && line == $"AT {point}")
-            {
-                child.Kill(); // SIGKILL: no finalizers, no flushes, exactly like a power cut for the process
-                await child.WaitForExitAsync(timeout.Token);
-                return point;
-            }
-        }
-        await child.WaitForExitAsync(timeout.Token);
-        throw new Xunit.Sdk.XunitException($"the child exited ({child.ExitCode}) without reaching {point ?? "a commit"}: {await stderr}");
+        string[] args = point is null ? [root, seed.ToString(), bytes.ToString()] : [root, seed.ToString(), bytes.ToString(), point];
+        string line = await CrashChild.RunAsync(args, point is null ? "COMMITTED " : null, point);
+        return point is null ? line["COMMITTED ".Length..] : point;
     }
 
-    private static Process StartChild(string root, ulong seed, int bytes, string? point)
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Bunker.CrashChild", "bin", configuration, "net10.0", "Bunker.CrashChild.dll"));
-        Assert.True(File.Exists(dll), $"crash child not built at {dll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, root, seed.ToString(), bytes.ToString() })
-            start.ArgumentList.Add(arg);
-        if (point is not null)
-            start.ArgumentList.Add(point);
-        return Process.Start(start)!;
-    }
+    private static Process StartChild(string root, ulong seed, int bytes, string? point) =>
+        CrashChild.Start(point is null ? [root, seed.ToString(), bytes.ToString()] : [root, seed.ToString(), bytes.ToString(), point]);
 }
