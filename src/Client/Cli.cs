@@ -42,6 +42,12 @@ public static class Cli
             DumpCommand.Create(context),
             RestoreCommand.Create(context),
             PgCommands.Create(context),
+            Commands.Lifecycle.ForgetCommand.Create(context),
+            Commands.Lifecycle.ProtectCommands.Protect(context),
+            Commands.Lifecycle.ProtectCommands.Unprotect(context),
+            Commands.Lifecycle.GcCommand.Create(context),
+            Commands.Lifecycle.CheckCommand.Create(context),
+            Commands.Lifecycle.PolicyCommands.Create(context),
             new Command("vm", "VM disk images beyond backup and restore") { VmCommands.Serve(context) },
             new Command("admin", "Tenants, repositories and tokens (admin role)")
             {

@@ -25,6 +25,7 @@ internal static class LocalCommands
           snapshots                     list snapshots
           check [--read-data]           compare store and index; with --read-data decrypt and hash every chunk
           rebuild-index                 drop the index and rebuild it from the store alone
+          repair ...                    repair one repository (rebuild, check, heal from a mirror, quarantine); see 'bunkerd repair --help'
         DIR defaults to ./bunker-data, the repository to local/default. Exit codes: 0 ok, 1 failed, 2 bad usage, 3 check found damage.
         """;
 

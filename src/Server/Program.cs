@@ -5,6 +5,8 @@ using Bunker.Server.Hosting;
 // directly, for an operator on the machine while the daemon is stopped.
 if (args.Length > 0 && args[0] == "recover")
     return await Recovery.RunAsync(args);
+if (Array.IndexOf(args, "repair") >= 0)
+    return await Repair.RunAsync(args);
 string[] localCommands = ["init", "backup-file", "restore-file", "snapshots", "check", "rebuild-index", "-h", "--help"];
 foreach (var arg in args)
 {

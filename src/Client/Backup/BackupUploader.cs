@@ -205,6 +205,7 @@ public sealed class BackupUploader : IAsyncDisposable
     /// <summary>Sends what is still pending, commits the snapshot and returns it.</summary>
     /// <exception cref="RpcException">The server refused a request or the commit; the chunks uploaded are kept for a retry.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the call was cancelled.</exception>
+    /// <exception cref="CommandFailedException">The repository verifies after backup, and the snapshot did not read back whole.</exception>
     public Task<SnapshotInfo> CommitAsync(CancellationToken cancellationToken = default) => CommitAsync(null, cancellationToken);
 
     /// <summary>Commits, adding <paramref name="labels"/> known only at the end (they override the start's).</summary>
@@ -229,6 +230,10 @@ public sealed class BackupUploader : IAsyncDisposable
             _outgoing.Writer.Complete();
             var snapshot = await AnsweredAsync(_committed.Task).ConfigureAwait(false);
             await Task.WhenAll(_writer, _reader).ConfigureAwait(false);
+            // Verify-after-backup (the repository's policy): a snapshot that does not read back is not a backup.
+            if (snapshot.Verification is { Problems.Count: > 0 } verification)
+                throw new CommandFailedException($"snapshot {Convert.ToHexStringLower(snapshot.Id.Span)[..8]} was committed but does not read back whole " +
+                    $"(verify-after-backup): {string.Join("; ", verification.Problems.Take(5))}; run 'bunker check --read-data'");
             return snapshot;
         }
         finally

@@ -70,6 +70,8 @@ internal static class BackupCommands
                 throw new UsageException(e.Message);
             }
             call.Output.WriteWarnings(backup.Warnings);
+            if (backup.ParentDamaged is { } damaged)
+                call.Output.Error.WriteLine($"bunker: warning: {damaged}; every file was read again, so this snapshot is whole and stores the damaged data anew");
             Report(call.Output, backup, clock.Elapsed);
             if (backup.Incomplete) call.ExitCode = ExitCodes.Incomplete;
         }, repository);
@@ -97,6 +99,8 @@ internal static class BackupCommands
                 ["bytes_sent"] = upload.EncodedBytesSent,
                 ["duration_seconds"] = Math.Round(elapsed.TotalSeconds, 3),
                 ["files_left_out"] = backup.LeftOut,
+                ["parent_damaged"] = backup.ParentDamaged,
+                ["verified_chunks"] = backup.Snapshot.Verification is { } v ? v.ChunksRead : null,
                 ["warnings"] = Formats.JsonWarnings(backup.Warnings),
             });
             return;
@@ -106,5 +110,8 @@ internal static class BackupCommands
         output.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"snapshot {id[..8]} saved: files {backup.FilesNew} new, {backup.FilesChanged} changed, {backup.FilesUnchanged} unchanged; " +
             $"{Formats.Size((ulong)upload.RawBytesUploaded)} added ({Formats.Size((ulong)upload.EncodedBytesSent)} sent) in {elapsed.TotalSeconds:0.0}s"));
+        if (backup.Snapshot.Verification is { } verified)
+            output.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"verified after backup: {verified.ChunksRead} chunk(s), {Formats.Size(verified.BytesRead)} read back and hashed in {verified.Seconds:0.0}s"));
     }
 }

@@ -24,11 +24,13 @@ public sealed class BunkerConnection : IDisposable
         _authorization = "Bearer " + settings.Token;
         Repository = new Repository.RepositoryClient(channel);
         Admin = new Admin.AdminClient(channel);
+        Maintenance = new Maintenance.MaintenanceClient(channel);
     }
 
     public ConnectionSettings Settings { get; }
     public Repository.RepositoryClient Repository { get; }
     public Admin.AdminClient Admin { get; }
+    public Maintenance.MaintenanceClient Maintenance { get; }
 
     /// <summary>
     /// Opens a channel (no network traffic until the first call). For https with a CA file, the server's

@@ -34,6 +34,13 @@ public sealed class FileProgress
     internal void AddFile() => Interlocked.Increment(ref _filesDone);
     internal void SetBytesTotal(long bytes) => Interlocked.Exchange(ref _bytesTotal, bytes);
 
+    /// <summary>Back to nothing done, for an operation that starts over (a backup whose parent proved damaged).</summary>
+    internal void Restart()
+    {
+        Interlocked.Exchange(ref _filesDone, 0);
+        Interlocked.Exchange(ref _bytesDone, 0);
+    }
+
     internal void SetTotals(long files, long bytes)
     {
         Interlocked.Exchange(ref _bytesTotal, bytes);

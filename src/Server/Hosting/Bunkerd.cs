@@ -144,10 +144,14 @@ public sealed class Bunkerd : IAsyncDisposable
         builder.Services.AddSingleton(sessions);
         builder.Services.AddSingleton(stores);
         builder.Services.AddSingleton(sp => new RepositoryHost(stores, index, masterKey, registry,
-            new RepositoryOptions { PackTargetSize = options.PackTargetSize }, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RepositoryHost>()));
+            new RepositoryOptions { PackTargetSize = options.PackTargetSize, Clock = options.Clock }, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RepositoryHost>()));
         builder.Services.AddSingleton<Stores.StoreJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Stores.StoreJobs>());
+        builder.Services.AddSingleton<Lifecycle.RepositoryMaintenance>();
+        builder.Services.AddSingleton<Lifecycle.LifecycleJobs>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Lifecycle.LifecycleJobs>());
         builder.Services.AddSingleton<RepositoryService>();
+        builder.Services.AddSingleton<MaintenanceService>();
         builder.Services.AddSingleton<AdminService>();
         builder.Services.AddBunkerGrpc(o =>
         {
@@ -158,11 +162,13 @@ public sealed class Bunkerd : IAsyncDisposable
         var app = builder.Build();
         app.MapBunkerGrpcService<RepositoryService>();
         app.MapBunkerGrpcService<AdminService>();
+        app.MapBunkerGrpcService<MaintenanceService>();
         app.MapBunkerGrpcService<HealthService>();
 
         var health = app.Services.GetRequiredService<HealthService>();
         health.SetStatus(Protocol.V1.Repository.ServiceName, ServingStatus.Serving);
         health.SetStatus(Protocol.V1.Admin.ServiceName, ServingStatus.Serving);
+        health.SetStatus(Protocol.V1.Maintenance.ServiceName, ServingStatus.Serving);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(() =>
         {

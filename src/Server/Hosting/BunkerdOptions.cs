@@ -32,6 +32,12 @@ public sealed class BunkerdOptions
     public double ProbeSeconds { get; set; } = 10;
     /// <summary>How often reconciliation (fallback back to primary) and tiering (hot to cold) run.</summary>
     public double StoreJobSeconds { get; set; } = 60;
+    /// <summary>How often the lifecycle jobs look for scheduled retention and checks that are due (each repository's policy says how often they run).</summary>
+    public double LifecycleSeconds { get; set; } = 60;
+    /// <summary>How long a pack condemned by garbage collection stays before it is deleted: longer than any read that may still hold its location.</summary>
+    public double GcGraceSeconds { get; set; } = 900;
+    /// <summary>The clock commit times and the lifecycle schedule read; tests move it.</summary>
+    internal TimeProvider Clock { get; set; } = TimeProvider.System;
 
     public void Validate()
     {
@@ -45,6 +51,8 @@ public sealed class BunkerdOptions
             throw new ArgumentException($"MaxMessageSize must be at least {Storage.Packs.PackFormat.MaxChunkSize + 4096} to carry the largest chunk");
         if (ShutdownSeconds < 0) throw new ArgumentException("ShutdownSeconds must not be negative");
         if (ProbeSeconds <= 0 || StoreJobSeconds <= 0) throw new ArgumentException("ProbeSeconds and StoreJobSeconds must be positive");
+        if (LifecycleSeconds <= 0 || double.IsNaN(LifecycleSeconds)) throw new ArgumentException("LifecycleSeconds must be positive");
+        if (GcGraceSeconds < 0 || double.IsNaN(GcGraceSeconds)) throw new ArgumentException("GcGraceSeconds must not be negative");
     }
 }
 

@@ -34,9 +34,12 @@ internal sealed class BackupSessionHandler
     private readonly List<ArchiveWriter> _archives = [];
     private readonly Dictionary<string, ArchiveWriter> _archivesByName = new(StringComparer.Ordinal);
 
-    public BackupSessionHandler(StorageRepository repository, BackupSessionState session, SnapshotDraft draft, ILogger logger)
+    private readonly Lifecycle.RepositoryMaintenance _maintenance;
+
+    public BackupSessionHandler(StorageRepository repository, BackupSessionState session, SnapshotDraft draft, Lifecycle.RepositoryMaintenance maintenance, ILogger logger)
     {
         _repository = repository;
+        _maintenance = maintenance;
         _session = session;
         _draft = draft;
         _logger = logger;
@@ -69,7 +72,20 @@ internal sealed class BackupSessionHandler
                         committed = true;
                         _logger.LogInformation("Session {Session}: committed snapshot {Snapshot} ({Uploaded} chunk(s) uploaded, {Confirmed} confirmed)",
                             _session.Description, record.Id, _session.Uploaded, _session.Confirmed);
-                        await responses.WriteAsync(new BackupResponse { Committed = SnapshotInfos.From(record) }, cancelled).ConfigureAwait(false);
+                        var info = SnapshotInfos.From(record);
+                        // Verify-after-backup: the answer waits for the read-back, so the client knows at once that what it made restores.
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
+                        if (await _maintenance.VerifyAfterBackupAsync(_repository, record.Id, cancelled).ConfigureAwait(false) is { } verification)
+                        {
+                            info.Verification = new Protocol.V1.SnapshotVerification
+                            {
+                                ChunksRead = (ulong)verification.ChunksRead,
+                                BytesRead = (ulong)verification.BytesRead,
+                                Seconds = clock.Elapsed.TotalSeconds,
+                            };
+                            info.Verification.Problems.AddRange(verification.Problems);
+                        }
+                        await responses.WriteAsync(new BackupResponse { Committed = info }, cancelled).ConfigureAwait(false);
                         return;
                     case BackupRequest.KindOneofCase.Abort:
                         await KeepUploadedAsync().ConfigureAwait(false);
@@ -99,9 +115,10 @@ internal sealed class BackupSessionHandler
         int count = WireLists.ParseDigests(offer.Digests, _digests, "offer");
         var digests = _digests.AsSpan(0, count);
         var present = _present.AsSpan(0, count);
-        int found = _repository.Has(digests, present);
-        // What the server confirms, the session may reference, and GC must not sweep meanwhile.
-        if (!_session.TryAdd(digests, present))
+        // What the server confirms, the session may reference, and GC must not sweep meanwhile. The lookup and the
+        // record are one step under the session's lock, which a collection takes to copy what the session holds: so a
+        // confirmation is either in that copy or made after the collection's barrier went up, and marked by it.
+        if (!_session.TryConfirm(digests, present, _repository.Has, out int found))
             throw TooMany();
         _session.Confirmed += found;
         return new BackupResponse
@@ -121,6 +138,10 @@ internal sealed class BackupSessionHandler
                 throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… has raw length {chunk.RawLength}; it must be 1 to {PackFormat.MaxChunkSize}");
             if (!ChunkEncodings.TryFromWire(chunk.Encoding, out var codec))
                 throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… has unknown encoding {(int)chunk.Encoding}");
+            // Recorded before it is stored, so that a collection starting meanwhile pins it (a put that then fails ends
+            // the session, so nothing ever references a chunk that was recorded but not stored).
+            if (!_session.TryAdd(digest))
+                throw TooMany();
             try
             {
                 // Decoded and re-hashed before anything is stored (invariant 1).
@@ -130,8 +151,6 @@ internal sealed class BackupSessionHandler
             {
                 throw ServiceErrors.Error(StatusCode.InvalidArgument, $"put: chunk {digest.ToShortString()}… does not decode ({e.Message}); nothing was stored");
             }
-            if (!_session.TryAdd(digest))
-                throw TooMany();
             _session.Uploaded++;
         }
     }

@@ -32,10 +32,12 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
     private readonly SessionRegistry _sessions;
     private readonly BunkerdOptions _options;
     private readonly ILogger _logger;
+    private readonly Lifecycle.RepositoryMaintenance _maintenance;
 
-    public RepositoryService(RepositoryHost host, SessionRegistry sessions, BunkerdOptions options, ILogger<RepositoryService> logger)
+    public RepositoryService(RepositoryHost host, SessionRegistry sessions, BunkerdOptions options, Lifecycle.RepositoryMaintenance maintenance, ILogger<RepositoryService> logger)
     {
         _host = host;
+        _maintenance = maintenance;
         _sessions = sessions;
         _options = options;
         _logger = logger;
@@ -93,7 +95,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
                     MaxAppendEntries = BackupSessionHandler.MaxAppendEntries,
                 },
             }, session.Cancelled).ConfigureAwait(false);
-            await new BackupSessionHandler(repository, session, draft, _logger).RunAsync(requestStream, responseStream).ConfigureAwait(false);
+            await new BackupSessionHandler(repository, session, draft, _maintenance, _logger).RunAsync(requestStream, responseStream).ConfigureAwait(false);
         }
         finally
         {
@@ -234,7 +236,7 @@ public sealed class RepositoryService : Bunker.Protocol.V1.Repository.Repository
         var principal = CallAuth.Require(context, "deleting a snapshot", Role.Operator);
         var repository = await _host.GetAsync(CallAuth.Repository(Registry, principal, request.Repository)).ConfigureAwait(false);
         var id = SnapshotInfos.ParseId(request.SnapshotId);
-        if (!await repository.DeleteSnapshotAsync(id, context.CancellationToken).ConfigureAwait(false))
+        if (!await _maintenance.DeleteSnapshotAsync(repository, id, context.CancellationToken).ConfigureAwait(false))
             throw ServiceErrors.Error(StatusCode.NotFound, "snapshot not found");
         _logger.LogInformation("Snapshot {Snapshot} of {Tenant}/{Repository} deleted by token {Token}", id, principal.Tenant, request.Repository, principal.TokenId);
         return new DeleteSnapshotResponse();

@@ -46,6 +46,8 @@ public static class ServiceErrors
         RegistryNotFoundException n => Error(StatusCode.NotFound, n.Message),
         RegistryConflictException c => Error(StatusCode.AlreadyExists, c.Message),
         PackException p => Error(StatusCode.DataLoss, p.Message),
+        Lifecycle.RetentionRefusedException r => Error(StatusCode.FailedPrecondition, r.Message),
+        Lifecycle.SnapshotProtectedException p => Error(StatusCode.FailedPrecondition, p.Message),
         ArgumentException a => Error(StatusCode.InvalidArgument, a.Message),
         _ => null,
     };

@@ -19,6 +19,7 @@ public static class SnapshotInfos
             SourceKind = manifest.SourceKind,
             SourceId = manifest.SourceId,
             TimeUnixNanos = manifest.TimeUnixNanos,
+            CommittedUnixNanos = manifest.CommittedUnixNanos,
             Manifest = manifest,
         };
         info.Paths.AddRange(manifest.Paths);

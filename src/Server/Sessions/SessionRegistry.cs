@@ -59,6 +59,28 @@ public sealed class SessionRegistry
         return false;
     }
 
+    /// <summary>
+    /// Every digest the open sessions of <paramref name="repository"/> hold, for a garbage collection to mark once its
+    /// barrier is up (from then on the barrier sees what they add). One session's set is copied at a time, into a
+    /// pooled array, so the memory is one session's cap at most.
+    /// </summary>
+    public IEnumerable<ChunkDigest> PinnedDigests(RepositoryId repository)
+    {
+        foreach (var session in _open.Values)
+        {
+            if (session.Repository != repository) continue;
+            var (copy, count) = session.CopyKnown();
+            try
+            {
+                for (int i = 0; i < count; i++) yield return copy[i];
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ChunkDigest>.Shared.Return(copy);
+            }
+        }
+    }
+
     /// <summary>When the oldest open session started, or null when none is open.</summary>
     public DateTimeOffset? OldestOpenSince
     {
@@ -81,6 +103,9 @@ public sealed class SessionRegistry
             session.Abort();
     }
 }
+
+/// <summary>A lookup of which digests are present: fills the flags, returns how many.</summary>
+public delegate int LookupDigests(ReadOnlySpan<ChunkDigest> digests, Span<bool> present);
 
 /// <summary>
 /// One session's share of invariant 3: the digests it may reference (those it uploaded and those
@@ -118,14 +143,18 @@ public sealed class BackupSessionState : IDisposable
         get { lock (_lock) return _known.Count; }
     }
 
-    /// <summary>Adds digests the session may now reference; false when the session's cap would be passed.</summary>
-    public bool TryAdd(ReadOnlySpan<ChunkDigest> digests, ReadOnlySpan<bool> include)
+    /// <summary>
+    /// Looks <paramref name="digests"/> up with <paramref name="lookup"/> and adds those present, as one step under the
+    /// session's lock (see <see cref="SessionRegistry.PinnedDigests"/>); false when the session's cap would be passed.
+    /// </summary>
+    public bool TryConfirm(ReadOnlySpan<ChunkDigest> digests, Span<bool> present, LookupDigests lookup, out int found)
     {
         lock (_lock)
         {
+            found = lookup(digests, present);
             for (int i = 0; i < digests.Length; i++)
             {
-                if (!include[i]) continue;
+                if (!present[i]) continue;
                 if (_known.Count >= _maxKnown && !_known.Contains(digests[i])) return false;
                 _known.Add(digests[i]);
             }
@@ -140,6 +169,17 @@ public sealed class BackupSessionState : IDisposable
             if (_known.Count >= _maxKnown && !_known.Contains(digest)) return false;
             _known.Add(digest);
             return true;
+        }
+    }
+
+    /// <summary>The digests the session holds now, in a pooled array the caller returns.</summary>
+    internal (ChunkDigest[] Digests, int Count) CopyKnown()
+    {
+        lock (_lock)
+        {
+            var copy = System.Buffers.ArrayPool<ChunkDigest>.Shared.Rent(Math.Max(1, _known.Count));
+            _known.CopyTo(copy);
+            return (copy, _known.Count);
         }
     }
 

@@ -17,6 +17,12 @@ public sealed class RepositoryOptions
     /// </summary>
     public int Writers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// The clock a snapshot's commit time is read from (the time scheduled retention counts in). Tests move it to take a
+    /// year of daily backups in a second; nothing else in a repository reads it.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public void Validate()
     {
         if (PackTargetSize < 1 << 16 || PackTargetSize > PackFormat.MaxTargetSize)

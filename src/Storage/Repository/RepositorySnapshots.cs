@@ -191,7 +191,8 @@ public sealed partial class Repository
 
     private SnapshotManifest BuildManifest(SnapshotDraft draft, List<ArchiveRef> refs)
     {
-        var time = draft.Time ?? DateTimeOffset.UtcNow;
+        var committed = _options.Clock.GetUtcNow();
+        var time = draft.Time ?? committed;
         var manifest = new SnapshotManifest
         {
             Version = ManifestVersion,
@@ -200,6 +201,7 @@ public sealed partial class Repository
             Host = draft.Host,
             SourceId = draft.SourceId,
             TimeUnixNanos = (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100,
+            CommittedUnixNanos = (committed.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100,
             ParentId = draft.Parent is { } parent ? ByteString.CopyFrom(parent.ToArray()) : ByteString.Empty,
         };
         manifest.Paths.AddRange(draft.Paths);

@@ -9,6 +9,8 @@ public enum StoreObjectKind
     Pack,
     /// <summary>Encrypted snapshot manifests, named by the hex snapshot id.</summary>
     Snapshot,
+    /// <summary>Damaged packs moved aside by a repair, under their pack id: kept for an operator, never read as data.</summary>
+    Quarantine,
 }
 
 /// <summary>

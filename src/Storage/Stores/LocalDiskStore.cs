@@ -36,7 +36,7 @@ public sealed partial class LocalDiskStore : IPackStore
     {
         root = Path.GetFullPath(root);
         Directory.CreateDirectory(root);
-        foreach (var folder in new[] { TempFolder, "packs", "snapshots" })
+        foreach (var folder in new[] { TempFolder, "packs", "snapshots", "quarantine" })
             Directory.CreateDirectory(Path.Combine(root, folder));
         var store = new LocalDiskStore(root, name);
         store.LastSweep = store.SweepTemporaryFiles();
@@ -152,11 +152,17 @@ public sealed partial class LocalDiskStore : IPackStore
             StoreObjectKind.Config => Path.Combine(_root, name),
             StoreObjectKind.Pack => Path.Combine(_root, "packs", name[..2], name),
             StoreObjectKind.Snapshot => Path.Combine(_root, "snapshots", name),
+            StoreObjectKind.Quarantine => Path.Combine(_root, "quarantine", name),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
 
-    private static string FolderOf(StoreObjectKind kind) => kind == StoreObjectKind.Pack ? "packs" : "snapshots";
+    private static string FolderOf(StoreObjectKind kind) => kind switch
+    {
+        StoreObjectKind.Pack => "packs",
+        StoreObjectKind.Quarantine => "quarantine",
+        _ => "snapshots",
+    };
 
     private SafeFileHandle OpenForRead(StoreObjectKind kind, string name)
     {

@@ -11,7 +11,11 @@ public static class ObjectNames
     /// <summary>The repository's tenant and name, sealed with its data key: what recovery from the store alone needs to re-register it.</summary>
     public const string OwnerName = "owner";
     /// <summary>Every object of kind Config a repository may hold.</summary>
-    public static IReadOnlyList<string> ConfigNames { get; } = [ConfigName, OwnerName];
+    public const string PolicyName = "policy";
+    public const string ProtectedName = "protected";
+    /// <summary>The scheduled jobs' last runs (see bunkerd's lifecycle jobs).</summary>
+    public const string LifecycleName = "lifecycle";
+    public static IReadOnlyList<string> ConfigNames { get; } = [ConfigName, OwnerName, PolicyName, ProtectedName, LifecycleName];
 
     public static void Validate(StoreObjectKind kind, string name)
     {
@@ -21,8 +25,8 @@ public static class ObjectNames
 
     public static bool IsValid(StoreObjectKind kind, string name) => kind switch
     {
-        StoreObjectKind.Config => name is ConfigName or OwnerName,
-        StoreObjectKind.Pack or StoreObjectKind.Snapshot => IsLowerHex64(name),
+        StoreObjectKind.Config => name is ConfigName or OwnerName or PolicyName or ProtectedName or LifecycleName,
+        StoreObjectKind.Pack or StoreObjectKind.Snapshot or StoreObjectKind.Quarantine => IsLowerHex64(name),
         _ => false,
     };
 

@@ -31,6 +31,27 @@ public static class FileBackup
     public static async Task<FileBackupResult> RunAsync(Repository.RepositoryClient client, string repository, FileBackupRequest request,
         CallOptions options, FileProgress? progress = null, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await RunOnceAsync(client, repository, request, options, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ParentDamagedException e) when (!request.Force)
+        {
+            // The parent names a chunk the repository no longer holds (a check dropped it as damaged, or its pack was
+            // lost). Trusting the parent cannot make a whole snapshot, so every file is read again: the new snapshot is
+            // whole, and the chunks the damage took are stored anew, which is what heals the repository.
+            progress?.Restart();
+            var result = await RunOnceAsync(client, repository, request with { Force = true }, options, progress, cancellationToken).ConfigureAwait(false);
+            return result with { ParentDamaged = e.Message };
+        }
+    }
+
+    /// <summary>A chunk the parent snapshot refers to is missing from the repository.</summary>
+    private sealed class ParentDamagedException(string message) : Exception(message);
+
+    private static async Task<FileBackupResult> RunOnceAsync(Repository.RepositoryClient client, string repository, FileBackupRequest request,
+        CallOptions options, FileProgress? progress, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(request);
@@ -74,9 +95,7 @@ public static class FileBackup
             {
                 await uploader.AbortAsync("a chunk of the parent snapshot is missing").ConfigureAwait(false);
                 var id = Convert.ToHexStringLower(parent!.Id.Span);
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"{e.Message}: the parent snapshot {id} refers to it, so the parent is damaged ('bunker check' tells more); " +
-                    "run the backup again with --force to read every file instead of trusting the parent"));
+                throw new ParentDamagedException($"{e.Message}: the parent snapshot {id[..8]} refers to it, so the parent is damaged ('bunker check' tells more)");
             }
             catch (Exception e)
             {

@@ -52,4 +52,7 @@ public sealed record FileBackupResult(
 
     /// <summary>How many of the warnings are files left out (the others are files kept but changed while read).</summary>
     public int LeftOut { get; init; }
+
+    /// <summary>Set when the parent snapshot proved damaged and every file was read again instead: why.</summary>
+    public string? ParentDamaged { get; init; }
 }

@@ -98,9 +98,15 @@ public sealed class S3PackStore : IPackStore
             StoreObjectKind.Config => _root + name,
             StoreObjectKind.Pack => _root + "packs/" + name[..2] + "/" + name,
             StoreObjectKind.Snapshot => _root + "snapshots/" + name,
+            StoreObjectKind.Quarantine => _root + "quarantine/" + name,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
 
-    private static string FolderOf(StoreObjectKind kind) => kind == StoreObjectKind.Pack ? "packs/" : "snapshots/";
+    private static string FolderOf(StoreObjectKind kind) => kind switch
+    {
+        StoreObjectKind.Pack => "packs/",
+        StoreObjectKind.Quarantine => "quarantine/",
+        _ => "snapshots/",
+    };
 }
